@@ -1,0 +1,338 @@
+"""SQLite storage: worlds, thread bindings, the event log, panels, jobs and image blobs.
+
+One aiosqlite connection in WAL mode. Writes that belong together run in one
+`BEGIN IMMEDIATE` transaction, serialised by an asyncio lock (aiosqlite shares one
+connection, so two coroutines must never interleave inside a transaction). Images are
+files named by sha256 under `<db folder>/blobs/`, written before the row that names them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import time
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from engine.world import Event, Record, event_from_json, event_to_json
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the first schema
+    """
+    CREATE TABLE worlds (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        branched_from TEXT
+    );
+    CREATE TABLE bindings (
+        platform TEXT NOT NULL,
+        workspace TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        thread TEXT NOT NULL,
+        world_id TEXT NOT NULL REFERENCES worlds(id) ON DELETE CASCADE,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (platform, workspace, channel, thread)
+    );
+    CREATE INDEX bindings_world ON bindings(world_id);
+    CREATE TABLE events (
+        world_id TEXT NOT NULL REFERENCES worlds(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        grp INTEGER NOT NULL,
+        author TEXT NOT NULL,
+        at REAL NOT NULL,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        PRIMARY KEY (world_id, seq)
+    );
+    CREATE TABLE blobs (
+        sha256 TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        content_type TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        world_id TEXT NOT NULL REFERENCES worlds(id) ON DELETE CASCADE,
+        panel INTEGER NOT NULL,
+        take INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN
+            ('queued','planned','rendering','rendered','posted','failed','cancelled')),
+        spec TEXT NOT NULL,
+        place TEXT NOT NULL,
+        author TEXT NOT NULL,
+        image TEXT REFERENCES blobs(sha256),
+        message_id TEXT,
+        error TEXT,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX jobs_state ON jobs(state);
+    CREATE TABLE panels (
+        world_id TEXT NOT NULL REFERENCES worlds(id) ON DELETE CASCADE,
+        panel INTEGER NOT NULL,
+        take INTEGER NOT NULL,
+        job_id TEXT NOT NULL REFERENCES jobs(id),
+        image TEXT REFERENCES blobs(sha256),
+        message_id TEXT,
+        PRIMARY KEY (world_id, panel, take)
+    );
+    """,
+)
+
+JOB_STATES = ("queued", "planned", "rendering", "rendered", "posted", "failed", "cancelled")
+UNFINISHED = ("queued", "planned", "rendering")
+
+
+@dataclass(frozen=True)
+class JobRow:
+    id: str
+    world_id: str
+    panel: int
+    take: int
+    state: str
+    spec: dict[str, Any]
+    place: dict[str, Any]
+    author: str
+    image: str | None
+    message_id: str | None
+    error: str | None
+
+
+class Store:
+    """Async access to one worldloom database. Use `async with Store.open(path) as store`."""
+
+    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+        self._db = db
+        self.path = path
+        self.blob_dir = path.parent / "blobs"
+        self._write = asyncio.Lock()
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, path: str | os.PathLike[str]) -> AsyncIterator[Store]:
+        p = Path(path)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        async with aiosqlite.connect(p, isolation_level=None) as db:
+            db.row_factory = aiosqlite.Row
+            await db.execute("PRAGMA journal_mode=WAL")
+            await db.execute("PRAGMA synchronous=FULL")
+            await db.execute("PRAGMA foreign_keys=ON")
+            await db.execute("PRAGMA busy_timeout=5000")
+            store = cls(db, p)
+            await store._migrate()
+            yield store
+
+    async def _migrate(self) -> None:
+        await self._db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at REAL)")
+        async with self._db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") as cur:
+            row = await cur.fetchone()
+        current = int(row[0]) if row else 0
+        for version, sql in enumerate(MIGRATIONS, start=1):
+            if version <= current:
+                continue
+            async with self.transaction() as db:
+                for statement in filter(str.strip, sql.split(";")):
+                    await db.execute(statement)
+                await db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, time.time()))
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._write:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            await self._db.execute("COMMIT")
+
+    async def _all(self, sql: str, args: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+        async with self._db.execute(sql, tuple(args)) as cur:
+            return list(await cur.fetchall())
+
+    # ------------------------------------------------------------ worlds and bindings
+
+    async def create_world(self, world_id: str, title: str, author: str, events: list[Event],
+                           binding: tuple[str, str, str, str] | None = None,
+                           branched_from: str | None = None) -> list[Record]:
+        """Creates the world, its first events and (optionally) its thread binding at once."""
+        now = time.time()
+        async with self.transaction() as db:
+            await db.execute("INSERT INTO worlds VALUES (?, ?, ?, ?, ?)",
+                             (world_id, title, author, now, branched_from))
+            if binding is not None:
+                await db.execute("INSERT OR REPLACE INTO bindings VALUES (?, ?, ?, ?, ?, ?)",
+                                 (*binding, world_id, now))
+            return await self._append(db, world_id, author, events, now)
+
+    async def import_world(self, world_id: str, title: str, author: str, records: list[Record],
+                           binding: tuple[str, str, str, str] | None = None,
+                           branched_from: str | None = None) -> None:
+        """Creates a world from existing records, keeping their seq, group, author and time."""
+        now = time.time()
+        async with self.transaction() as db:
+            await db.execute("INSERT INTO worlds VALUES (?, ?, ?, ?, ?)",
+                             (world_id, title, author, now, branched_from))
+            if binding is not None:
+                await db.execute("INSERT OR REPLACE INTO bindings VALUES (?, ?, ?, ?, ?, ?)",
+                                 (*binding, world_id, now))
+            await db.executemany(
+                "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(world_id, r.seq, r.group, r.author, r.at, r.event.kind,
+                  json.dumps(event_to_json(r.event), ensure_ascii=False)) for r in records])
+
+    async def world_info(self, world_id: str) -> dict[str, Any] | None:
+        rows = await self._all("SELECT * FROM worlds WHERE id = ?", (world_id,))
+        return dict(rows[0]) if rows else None
+
+    async def bind(self, binding: tuple[str, str, str, str], world_id: str) -> None:
+        async with self.transaction() as db:
+            await db.execute("INSERT OR REPLACE INTO bindings VALUES (?, ?, ?, ?, ?, ?)",
+                             (*binding, world_id, time.time()))
+
+    async def world_for(self, binding: tuple[str, str, str, str]) -> str | None:
+        rows = await self._all(
+            "SELECT world_id FROM bindings WHERE platform=? AND workspace=? AND channel=? AND thread=?",
+            binding)
+        return rows[0]["world_id"] if rows else None
+
+    async def worlds_in_channel(self, platform: str, workspace: str, channel: str) -> list[str]:
+        rows = await self._all(
+            "SELECT world_id FROM bindings WHERE platform=? AND workspace=? AND channel=? AND thread != ''"
+            " ORDER BY created_at", (platform, workspace, channel))
+        return [r["world_id"] for r in rows]
+
+    # ------------------------------------------------------------ events
+
+    async def append(self, world_id: str, author: str, events: list[Event],
+                     job: tuple[str, int, int, dict[str, Any], dict[str, Any]] | None = None) -> list[Record]:
+        """Appends one command's events (one group), plus its planned job, in one transaction."""
+        now = time.time()
+        async with self.transaction() as db:
+            records = await self._append(db, world_id, author, events, now)
+            if job is not None:
+                await self._insert_job(db, world_id, author, job, now)
+            return records
+
+    async def _append(self, db: aiosqlite.Connection, world_id: str, author: str,
+                      events: list[Event], now: float) -> list[Record]:
+        async with db.execute("SELECT COALESCE(MAX(seq), 0) FROM events WHERE world_id = ?",
+                              (world_id,)) as cur:
+            row = await cur.fetchone()
+        seq = int(row[0]) if row else 0
+        async with db.execute("SELECT COALESCE(MAX(grp), 0) FROM events WHERE world_id = ?",
+                              (world_id,)) as cur:
+            grow = await cur.fetchone()
+        # Imported worlds keep their own group numbers, so a new group must pass both.
+        group = max(seq, int(grow[0]) if grow else 0) + 1
+        out = []
+        for ev in events:
+            seq += 1
+            await db.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)",
+                             (world_id, seq, group, author, now, ev.kind,
+                              json.dumps(event_to_json(ev), ensure_ascii=False)))
+            out.append(Record(seq=seq, group=group, author=author, event=ev, at=now))
+        return out
+
+    async def records(self, world_id: str) -> list[Record]:
+        rows = await self._all("SELECT * FROM events WHERE world_id = ? ORDER BY seq", (world_id,))
+        return [Record(seq=r["seq"], group=r["grp"], author=r["author"], at=r["at"],
+                       event=event_from_json(json.loads(r["payload"]))) for r in rows]
+
+    # ------------------------------------------------------------ jobs and panels
+
+    async def _insert_job(self, db: aiosqlite.Connection, world_id: str, author: str,
+                          job: tuple[str, int, int, dict[str, Any], dict[str, Any]], now: float) -> None:
+        job_id, panel, take, spec, place = job
+        await db.execute(
+            "INSERT INTO jobs (id, world_id, panel, take, state, spec, place, author, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, 'planned', ?, ?, ?, ?, ?)",
+            (job_id, world_id, panel, take, json.dumps(spec, ensure_ascii=False), json.dumps(place),
+             author, now, now))
+        await db.execute("INSERT OR REPLACE INTO panels (world_id, panel, take, job_id) VALUES (?, ?, ?, ?)",
+                         (world_id, panel, take, job_id))
+
+    async def set_job_state(self, job_id: str, state: str, error: str | None = None) -> None:
+        if state not in JOB_STATES:
+            raise ValueError(f"unknown job state {state!r}")
+        async with self.transaction() as db:
+            await db.execute("UPDATE jobs SET state=?, error=COALESCE(?, error), updated_at=? WHERE id=?",
+                             (state, error, time.time(), job_id))
+
+    async def job_rendered(self, job_id: str, image: str) -> None:
+        """Records a finished render; the blob must already be stored."""
+        async with self.transaction() as db:
+            await db.execute("UPDATE jobs SET state='rendered', image=?, updated_at=? WHERE id=?",
+                             (image, time.time(), job_id))
+            await db.execute("UPDATE panels SET image=? WHERE job_id=?", (image, job_id))
+
+    async def job_posted(self, job_id: str, message_id: str) -> None:
+        async with self.transaction() as db:
+            await db.execute("UPDATE jobs SET state='posted', message_id=?, updated_at=? WHERE id=?",
+                             (message_id, time.time(), job_id))
+            await db.execute("UPDATE panels SET message_id=? WHERE job_id=?", (message_id, job_id))
+
+    async def job(self, job_id: str) -> JobRow | None:
+        rows = await self._all("SELECT * FROM jobs WHERE id = ?", (job_id,))
+        return _job(rows[0]) if rows else None
+
+    async def jobs_in_state(self, *states: str) -> list[JobRow]:
+        marks = ",".join("?" * len(states))
+        rows = await self._all(f"SELECT * FROM jobs WHERE state IN ({marks}) ORDER BY created_at", states)
+        return [_job(r) for r in rows]
+
+    async def panel_images(self, world_id: str) -> dict[int, str]:
+        """The image of the newest rendered take of every panel."""
+        rows = await self._all(
+            "SELECT panel, image FROM panels WHERE world_id = ? AND image IS NOT NULL ORDER BY panel, take",
+            (world_id,))
+        return {r["panel"]: r["image"] for r in rows}
+
+    # ------------------------------------------------------------ blobs
+
+    def blob_path(self, sha: str) -> Path:
+        return self.blob_dir / sha[:2] / sha
+
+    async def put_blob(self, data: bytes, content_type: str = "image/png") -> str:
+        sha = hashlib.sha256(data).hexdigest()
+        path = self.blob_path(sha)
+        if not path.exists():
+            await asyncio.to_thread(_write_file, path, data)
+        async with self.transaction() as db:
+            await db.execute("INSERT OR IGNORE INTO blobs VALUES (?, ?, ?, ?)",
+                             (sha, len(data), content_type, time.time()))
+        return sha
+
+    async def get_blob(self, sha: str) -> bytes:
+        return await asyncio.to_thread(self.blob_path(sha).read_bytes)
+
+    async def has_blob(self, sha: str) -> bool:
+        rows = await self._all("SELECT 1 FROM blobs WHERE sha256 = ?", (sha,))
+        return bool(rows) and self.blob_path(sha).exists()
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    # Write then rename, so a crash never leaves a half-written blob under its final name.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _job(r: aiosqlite.Row) -> JobRow:
+    return JobRow(id=r["id"], world_id=r["world_id"], panel=r["panel"], take=r["take"], state=r["state"],
+                  spec=json.loads(r["spec"]), place=json.loads(r["place"]), author=r["author"],
+                  image=r["image"], message_id=r["message_id"], error=r["error"])
