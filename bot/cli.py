@@ -1,0 +1,123 @@
+"""The `worldloom` command: demo, console (REPL or script) and run (the chat platforms)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import time
+from dataclasses import replace
+from importlib import resources
+from pathlib import Path
+
+from bot.app import open_app
+from bot.config import ConfigError, Settings, load_settings
+from bot.platforms.console import PLACE, ConsoleOutlet, ConsoleSession, stdin_lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as e:
+        print(f"worldloom: {e}", file=sys.stderr)
+        return 2
+    if getattr(args, "renderer", None):
+        settings.renderer = args.renderer
+    try:
+        return asyncio.run(args.func(args, settings))
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="worldloom", description="Consistent, collaborative image storytelling.")
+    p.add_argument("--config", help="config file (default: $WORLDLOOM_CONFIG, else built-in defaults)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = p.add_subparsers(required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="render the bundled story with no token, GPU or network")
+    demo.add_argument("--out", default="worldloom-demo", help="output folder (default: worldloom-demo)")
+    demo.add_argument("--renderer", help="sketch (default), tiny or diffusion")
+    demo.set_defaults(func=_demo)
+
+    con = sub.add_parser("console", help="a local thread: a REPL on stdin, or a script file")
+    con.add_argument("--script", help="run this file: one command per line, # comments, [name] sets the author")
+    con.add_argument("--out", default="worldloom-out", help="output folder for panels (default: worldloom-out)")
+    con.add_argument("--db", help="database file (default: OUT/world.db for scripts, else the config's)")
+    con.add_argument("--strict", action="store_true", help="stop at the first refused command, exit 1")
+    con.add_argument("--renderer", help="sketch (default), tiny or diffusion")
+    con.set_defaults(func=_console)
+
+    run = sub.add_parser("run", help="run the configured chat platforms (Discord, Slack)")
+    run.set_defaults(func=_run)
+    return p
+
+
+async def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    db = out / "demo.db"
+    for stale in (db, db.with_name("demo.db-wal"), db.with_name("demo.db-shm")):
+        stale.unlink(missing_ok=True)
+    story = resources.files("bot").joinpath("demo/story.txt").read_text(encoding="utf-8")
+    started = time.perf_counter()
+    errors, sheet = await _script(replace(settings, database=str(db)), out, story.splitlines(), strict=False,
+                                  echo=True)
+    seconds = time.perf_counter() - started
+    print(f"\nDemo done in {seconds:.1f} s: panels in {out / 'panels'}, storyboard sheet {sheet}, "
+          f"world file {out / 'world.json'}, log {out / 'panels.jsonl'}")
+    return 1 if errors else 0
+
+
+async def _console(args: argparse.Namespace, settings: Settings) -> int:
+    out = Path(args.out)
+    if args.script:
+        script = Path(args.script)
+        try:
+            lines = script.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError as e:
+            print(f"worldloom: cannot read {script}: {e.strerror}", file=sys.stderr)
+            return 2
+        settings = replace(settings, database=args.db or str(out / "world.db"))
+        errors, sheet = await _script(settings, out, lines, strict=args.strict, echo=False,
+                                      base_dir=script.parent, title=script.stem)
+        print(f"{errors} refused command(s); panels in {out / 'panels.jsonl'}, sheet {sheet}")
+        return 1 if (errors and args.strict) else 0
+    if args.db:
+        settings = replace(settings, database=args.db)
+    async with open_app(settings) as app:
+        app.renderings.outlets["console"] = ConsoleOutlet(out)
+        await app.renderings.recover()
+        session = ConsoleSession(app.service, out)
+        print("worldloom console: type /help, Ctrl-D to quit.")
+        async for line in stdin_lines():
+            outcome = await session.run_line(line)
+            if outcome is not None:
+                print(outcome.error or outcome.reply.text)
+        await session.finish()
+    return 0
+
+
+async def _script(settings: Settings, out: Path, lines: list[str], strict: bool, echo: bool,
+                  base_dir: Path | None = None, title: str = "Untitled world") -> tuple[int, Path | None]:
+    out.mkdir(parents=True, exist_ok=True)
+    async with open_app(settings) as app:
+        app.renderings.outlets[PLACE.platform] = ConsoleOutlet(out)
+        session = ConsoleSession(app.service, out, base_dir=base_dir, default_title=title)
+        errors = await session.run_script(lines, strict=strict, echo=sys.stdout if echo else None)
+        sheet = await session.finish()
+    return errors, sheet
+
+
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.runner import run_platforms
+
+    return await run_platforms(settings)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,90 @@
+"""The values that pass between platforms and the service: who, where, what came back.
+
+Adapters build Actor, Place and Attachment from their events, get a Reply, and implement
+Outlet to post finished panels. Plain values, no I/O.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from engine.queue import JobHandle
+
+
+@dataclass(frozen=True)
+class Actor:
+    platform: str
+    id: str
+    name: str
+    is_admin: bool = False  # Discord "Manage Threads", Slack workspace admin
+
+
+@dataclass(frozen=True)
+class Place:
+    platform: str
+    workspace: str
+    channel: str
+    thread: str
+
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.platform, self.workspace, self.channel, self.thread)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    data: bytes
+    content_type: str = ""
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    ephemeral: bool = False
+    files: tuple[tuple[str, bytes], ...] = ()
+    ticket: RenderTicket | None = None
+    world_id: str | None = None
+    error: bool = False  # the command was refused and changed nothing
+
+
+# Makes a new thread for a new world (Discord creates a thread, Slack posts a root message).
+NewPlace = Callable[[str], Awaitable[Place]]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A finished panel for an Outlet to post."""
+
+    job_id: str
+    world_id: str
+    panel: int
+    take: int
+    place: Place
+    author: str
+    caption: str
+    png: bytes
+    record: dict[str, Any]
+
+
+class Outlet(Protocol):
+    """What a platform provides to post finished panels (and failures) into a thread."""
+
+    async def deliver(self, d: Delivery) -> str:
+        """Posts the panel; returns the platform's message id."""
+        ...
+
+    async def failed(self, place: Place, job_id: str, panel: int, error: str) -> None: ...
+
+
+@dataclass
+class RenderTicket:
+    job_id: str
+    world_id: str
+    panel: int
+    take: int
+    handle: JobHandle
+    # Resolves with the message id once posted; raises if rendering or posting failed.
+    done: asyncio.Future[str] = field(repr=False, default_factory=lambda: asyncio.get_running_loop().create_future())

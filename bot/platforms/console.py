@@ -1,0 +1,173 @@
+"""The console platform: one local "thread" driven by a REPL or a script file.
+
+Panels go to OUT/panels/NNN.png with one line per panel in OUT/panels.jsonl; refused
+commands go to OUT/errors.jsonl and the script goes on, like a chat. At the end the
+storyboard sheet (OUT/sheet.png) and the world file (OUT/world.json) are written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from bot import commands as c
+from bot.context import Actor, Attachment, Delivery, Place, Reply
+from bot.grammar import parse
+from bot.service import WorldService
+from engine.world import WorldError
+
+PLACE = Place("console", "local", "console", "main")
+AUTHOR_PREFIX = re.compile(r"^\[([^\[\]]{1,60})\]\s*")
+
+
+class ConsoleOutlet:
+    """Writes finished panels to a folder."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        (out / "panels").mkdir(parents=True, exist_ok=True)
+
+    async def deliver(self, d: Delivery) -> str:
+        name = f"panels/{d.panel:03d}.png" if d.take == 0 else f"panels/{d.panel:03d}-{d.take}.png"
+        record = {**d.record, "image": name}
+        await asyncio.to_thread(self._write, name, d.png, json.dumps(record, ensure_ascii=False))
+        return name
+
+    def _write(self, name: str, png: bytes, line: str) -> None:
+        (self.out / name).write_bytes(png)
+        with open(self.out / "panels.jsonl", "a", encoding="utf-8") as f:
+            f.write(line + "\n")
+
+    async def failed(self, place: Place, job_id: str, panel: int, error: str) -> None:
+        print(f"panel {panel} failed: {error}", file=sys.stderr)
+
+
+@dataclass
+class Outcome:
+    reply: Reply
+    error: str | None
+
+
+class ConsoleSession:
+    """Runs lines of the grammar against one local thread."""
+
+    def __init__(self, service: WorldService, out: Path, base_dir: Path | None = None,
+                 default_title: str = "Untitled world") -> None:
+        self.service = service
+        self.out = out
+        self.base_dir = base_dir or Path.cwd()
+        self.default_title = default_title
+
+    async def run_line(self, line: str) -> Outcome | None:
+        """One line: `[author] /command ...`; None for blank lines and comments."""
+        text = line.strip()
+        if not text or text.startswith("#"):
+            return None
+        author = "you"
+        m = AUTHOR_PREFIX.match(text)
+        if m:
+            author, text = m.group(1).strip() or "you", text[m.end():].strip()
+        actor = Actor("console", author, author)
+        try:
+            command = parse(text)
+            files = await self._files(command)
+            if not isinstance(command, (c.NewWorld, c.ImportWorld, c.Help)) and (
+                    await self.service.world_id_for(PLACE) is None):
+                await self.service.execute(c.NewWorld(title=self.default_title), actor, PLACE)
+        except WorldError as e:
+            return Outcome(Reply(str(e), ephemeral=True, error=True), str(e))
+        reply = await self.service.execute(command, actor, PLACE, files, text=text)
+        for name, data in reply.files:
+            await asyncio.to_thread((self.out / name).write_bytes, data)
+        if reply.error:
+            return Outcome(reply, reply.text)
+        if reply.ticket is not None:
+            try:
+                await reply.ticket.done
+            except Exception as e:  # the render failed: report it like a refused command
+                return Outcome(reply, f"rendering failed: {e}")
+        return Outcome(reply, None)
+
+    async def _files(self, command: c.Command) -> list[Attachment]:
+        path = getattr(command, "image", None) or getattr(command, "path", None)
+        if not path:
+            return []
+        p = Path(path).expanduser()
+        p = p if p.is_absolute() else self.base_dir / p
+        try:
+            data = await asyncio.to_thread(p.read_bytes)
+        except OSError:
+            raise WorldError(f"cannot read the file {path!r}") from None
+        return [Attachment(p.name, data)]
+
+    async def run_script(self, lines: AsyncIterator[str] | list[str], strict: bool = False,
+                         echo: TextIO | None = None) -> int:
+        """Runs every line; returns the number of refused lines (stops at the first when strict)."""
+        errors = 0
+        self.out.mkdir(parents=True, exist_ok=True)
+        for name in ("panels.jsonl", "errors.jsonl"):
+            (self.out / name).write_text("", encoding="utf-8")
+        n = 0
+        async for line in _aiter(lines):
+            n += 1
+            outcome = await self.run_line(line)
+            if outcome is None:
+                continue
+            if echo is not None:
+                print(f"> {line.strip()}\n{outcome.reply.text}", file=echo)
+            if outcome.error is not None:
+                errors += 1
+                entry = {"line": n, "command": line.strip(), "error": outcome.error}
+                with open(self.out / "errors.jsonl", "a", encoding="utf-8") as f:
+                    f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+                if strict:
+                    break
+        return errors
+
+    async def finish(self) -> Path | None:
+        """Writes sheet.png and world.json for the thread's world; returns the sheet's path."""
+        from engine.renderers.sketch import storyboard_sheet
+
+        world_id = await self.service.world_id_for(PLACE)
+        if world_id is None:
+            return None
+        world = await self.service.world(world_id)
+        images = await self.service.store.panel_images(world_id)
+        panels = []
+        for p in world.panels:
+            if p.index in images:
+                png = await self.service.store.get_blob(images[p.index])
+                panels.append((png, f"{p.index} · {p.author}: {p.shot.action or p.command}"))
+        sheet = await asyncio.to_thread(storyboard_sheet, panels, world.title)
+        await asyncio.to_thread((self.out / "sheet.png").write_bytes, sheet)
+        export = await self.service.execute(c.ExportWorld(), Actor("console", "you", "you"), PLACE)
+        if export.files:
+            await asyncio.to_thread((self.out / "world.json").write_bytes, export.files[0][1])
+        return self.out / "sheet.png"
+
+
+async def _aiter(lines: AsyncIterator[str] | list[str]) -> AsyncIterator[str]:
+    if isinstance(lines, list):
+        for line in lines:
+            yield line
+    else:
+        async for line in lines:
+            yield line
+
+
+async def stdin_lines(prompt: str = "worldloom> ") -> AsyncIterator[str]:
+    """Lines from stdin without blocking the event loop."""
+    loop = asyncio.get_running_loop()
+    while True:
+        if sys.stdin.isatty():
+            print(prompt, end="", flush=True)
+        line = await loop.run_in_executor(None, sys.stdin.readline)
+        if not line:
+            return
+        yield line

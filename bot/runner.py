@@ -1,0 +1,65 @@
+"""`worldloom run`: one process serving the configured platforms with one store and one engine."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Protocol
+
+from bot.app import App, open_app
+from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Platform(Protocol):
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+def configured_platforms(app: App) -> list[Platform]:
+    """The platforms whose section is enabled and whose secrets are in the environment."""
+    s = app.settings
+    out: list[Platform] = []
+    if s.discord.get("enabled", bool(s.secret("DISCORD_TOKEN"))):
+        token = s.secret("DISCORD_TOKEN")
+        if not token:
+            raise SystemExit("worldloom: [discord] is enabled but DISCORD_TOKEN is not set")
+        from bot.platforms.discord_app import DiscordPlatform
+
+        out.append(DiscordPlatform(app, s.discord, token))
+    if s.slack.get("enabled", bool(s.secret("SLACK_BOT_TOKEN"))):
+        bot_token = s.secret("SLACK_BOT_TOKEN")
+        if not bot_token:
+            raise SystemExit("worldloom: [slack] is enabled but SLACK_BOT_TOKEN is not set")
+        from bot.platforms.slack_app import SlackPlatform
+
+        out.append(SlackPlatform(app, s.slack, bot_token, s.secret("SLACK_APP_TOKEN"),
+                                 s.secret("SLACK_SIGNING_SECRET")))
+    return out
+
+
+async def run_platforms(settings: Settings) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with open_app(settings) as app:
+        platforms = configured_platforms(app)
+        if not platforms:
+            print("worldloom: no platform configured. Set DISCORD_TOKEN and/or SLACK_BOT_TOKEN "
+                  "(see README), or try `worldloom demo` / `worldloom console`.")
+            return 2
+        started: list[Platform] = []
+        try:
+            for p in platforms:
+                await p.start()
+                started.append(p)
+            log.info("worldloom running %d platform(s); Ctrl-C to stop", len(started))
+            await stop.wait()
+        finally:
+            for p in reversed(started):
+                await p.close()
+    return 0

@@ -1,0 +1,31 @@
+"""Shared fixtures: a whole app (store + engine + service) on a temp database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import App, open_app
+from bot.config import Settings
+from bot.context import Actor, Place
+from engine.renderers.sketch import SketchRenderer
+from tests.fakes import RecordingOutlet
+
+PLACE = Place("test", "ws", "chan", "thread-1")
+ADA = Actor("test", "u-ada", "ada")
+BEN = Actor("test", "u-ben", "ben")
+MOD = Actor("test", "u-mod", "mod", is_admin=True)
+
+
+@pytest.fixture
+async def app(tmp_path: Path) -> AsyncIterator[App]:
+    async with open_app(Settings(database=str(tmp_path / "w.db")), renderer=SketchRenderer()) as app:
+        app.renderings.outlets["test"] = RecordingOutlet()
+        yield app
+
+
+@pytest.fixture
+def outlet(app: App) -> RecordingOutlet:
+    return app.renderings.outlets["test"]  # type: ignore[return-value]

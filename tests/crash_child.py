@@ -1,0 +1,48 @@
+"""A worldloom process for the crash tests: runs commands from stdin, acknowledging each one.
+
+Usage: python -m tests.crash_child DB [--block-render]
+With --block-render the renderer never finishes, so the parent can kill it mid-render.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+from collections.abc import Sequence
+
+from bot.app import open_app
+from bot.config import Settings
+from bot.context import Actor, Place
+from engine.jobs import Progress, RenderJob
+
+PLACE = Place("test", "ws", "chan", "crash")
+
+
+class StuckRenderer:
+    name = "sketch"
+
+    def load(self) -> None:
+        pass
+
+    def render(self, jobs: Sequence[RenderJob], progress: Progress) -> list[bytes]:
+        print("RENDERING", flush=True)
+        threading.Event().wait()  # never returns: the parent kills us here
+        return []
+
+    def close(self) -> None:
+        pass
+
+
+async def main(db: str, block: bool) -> None:
+    renderer = StuckRenderer() if block else None
+    async with open_app(Settings(database=db), renderer=renderer) as app:
+        loop = asyncio.get_running_loop()
+        while line := await loop.run_in_executor(None, sys.stdin.readline):
+            author, _, command = line.strip().partition(" ")
+            reply = await app.service.execute_text(command, Actor("test", author, author), PLACE)
+            print(("ERR " if reply.error else "ACK ") + reply.text.replace("\n", " "), flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], "--block-render" in sys.argv))
