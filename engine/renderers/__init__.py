@@ -1,0 +1,1 @@
+"""Renderers driven by the engine queue (sketch, diffusion, tiny)."""
