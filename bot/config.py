@@ -58,6 +58,10 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
 
 def settings_from_dict(data: dict[str, Any]) -> Settings:
     main = dict(data.get("worldloom", {}))
+    unknown = set(main) - {"database", "renderer", "planner", "prompt_budget"}
+    unknown |= set(data) - {"worldloom", "limits", "engine", "llm", "discord", "slack"}
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
     lim = dict(data.get("limits", {}))
     for key in ("token", "bot_token", "app_token", "signing_secret"):
         for section in ("discord", "slack"):
