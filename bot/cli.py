@@ -27,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if getattr(args, "renderer", None):
         settings.renderer = args.renderer
+    if args.func in (_demo, _console):
+        # One person at a local keyboard or a script: chat rate limits would only refuse the story.
+        settings.limits = replace(settings.limits, renders_per_minute=0)
     try:
         return asyncio.run(args.func(args, settings))
     except KeyboardInterrupt:

@@ -96,3 +96,11 @@ def test_the_demo_runs_from_the_installed_command(tmp_path: Path) -> None:
     assert len(records) >= 6 and (out / "sheet.png").is_file() and (out / "world.json").is_file()
     assert read_jsonl(out / "errors.jsonl") == []
     assert "Demo done" in done.stdout
+
+
+def test_scripts_are_not_rate_limited_like_chat(tmp_path: Path) -> None:
+    script = tmp_path / "long.txt"
+    script.write_text("/cref Mira a girl\n" + "".join(f"/continue Mira takes step {i}\n" for i in range(12)))
+    out = tmp_path / "out"
+    assert main(["console", "--script", str(script), "--out", str(out)]) == 0
+    assert len(read_jsonl(out / "panels.jsonl")) == 12 and read_jsonl(out / "errors.jsonl") == []
