@@ -7,7 +7,7 @@ reverts one whole command. Pure: no I/O imports, only the standard library.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, ClassVar
 
 APPEARANCE_SLOTS = ("base", "hair", "eyes", "skin", "build", "wearing", "carrying", "marks", "other")
@@ -61,11 +61,7 @@ class Character:
     references: tuple[ImageRef, ...] = ()
     locked: bool = False
     author: str = ""
-
-    @property
-    def current_description(self) -> str:
-        """The description as it stands after every change."""
-        return ", ".join(t.text for t in self.traits) if self.traits else self.description
+    author_id: str = ""  # "platform:user id": display names can be changed and copied
 
     def appearance(self) -> dict[str, Any]:
         """Structured appearance: one phrase per single slot, a list per list slot."""
@@ -267,6 +263,7 @@ class CharacterRegistered(Event):
     references: tuple[ImageRef, ...] = ()
     locked: bool = False
     author: str = ""
+    author_id: str = ""
 
     def apply(self, world: World) -> World:
         old = world.find_character(self.name)
@@ -279,6 +276,7 @@ class CharacterRegistered(Event):
             references=self.references or (old.references if old else ()),
             locked=self.locked or (old.locked if old else False),
             author=old.author if old else self.author,
+            author_id=old.author_id if old else self.author_id,
         )
         return _put_character(world, new, mention=True)
 
@@ -461,6 +459,7 @@ class Record:
     author: str
     event: Event
     at: float = 0.0
+    author_id: str = ""
 
 
 def fold(world_id: str, records: list[Record] | tuple[Record, ...]) -> World:

@@ -52,7 +52,7 @@ def test_fold_builds_characters_scene_and_panels() -> None:
                           [LocationSet(name="Tavern", description="a smoky tavern")],
                           [SceneChanged(location="Tavern", time_of_day="night")], [PanelDrawn(panel(1))]))
     assert w.title == "T" and w.seed == 3
-    assert w.character("mira").current_description == "a girl, short red hair"
+    assert [t.text for t in w.character("mira").traits] == ["a girl", "short red hair"]
     assert w.scene.location == "Tavern" and w.scene.time_of_day == "night"
     assert w.location("tavern").description == "a smoky tavern"
     assert [p.index for p in w.panels] == [1] and w.next_panel_index == 2
@@ -69,10 +69,10 @@ def test_appearance_change_replaces_removes_and_adds_in_place() -> None:
     change = AppearanceChanged(name="Mira", changes=(("short red hair", Trait("hair", "short blue hair")),
                                                      (None, Trait("wearing", "a red hood"))))
     w = fold("w", records([MIRA], [change]))
-    assert w.character("Mira").current_description == "a girl, short blue hair, a red hood"
+    assert [t.text for t in w.character("Mira").traits] == ["a girl", "short blue hair", "a red hood"]
     assert w.character("Mira").appearance()["wearing"] == ["a red hood"]
     w2 = fold("w", records([MIRA], [change], [AppearanceChanged(name="Mira", changes=(("a red hood", None),))]))
-    assert "hood" not in w2.character("Mira").current_description
+    assert [t.text for t in w2.character("Mira").traits] == ["a girl", "short blue hair"]
 
 
 def test_undo_skips_the_whole_group_and_last_undoable_moves_back() -> None:

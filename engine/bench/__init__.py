@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m engine.bench planner|engine ...` (each prints one JSON object)."""
