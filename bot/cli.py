@@ -62,11 +62,8 @@ def _parser() -> argparse.ArgumentParser:
 
 async def _demo(args: argparse.Namespace, settings: Settings) -> int:
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     db = out / "demo.db"
-    for stale in (db, db.with_name("demo.db-wal"), db.with_name("demo.db-shm")):
-        stale.unlink(missing_ok=True)
-    story = resources.files("bot").joinpath("demo/story.txt").read_text(encoding="utf-8")
+    story = await asyncio.to_thread(_prepare_demo, out, db)
     started = time.perf_counter()
     errors, sheet = await _script(replace(settings, database=str(db)), out, story.splitlines(), strict=False,
                                   echo=True)
@@ -81,7 +78,8 @@ async def _console(args: argparse.Namespace, settings: Settings) -> int:
     if args.script:
         script = Path(args.script)
         try:
-            lines = script.read_text(encoding="utf-8", errors="replace").splitlines()
+            text = await asyncio.to_thread(script.read_text, encoding="utf-8", errors="replace")
+            lines = text.splitlines()
         except OSError as e:
             print(f"worldloom: cannot read {script}: {e.strerror}", file=sys.stderr)
             return 2
@@ -107,13 +105,20 @@ async def _console(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _script(settings: Settings, out: Path, lines: list[str], strict: bool, echo: bool,
                   base_dir: Path | None = None, title: str = "Untitled world") -> tuple[int, Path | None]:
-    out.mkdir(parents=True, exist_ok=True)
     async with open_app(settings) as app:
         app.renderings.outlets[PLACE.platform] = ConsoleOutlet(out)
         session = ConsoleSession(app.service, out, base_dir=base_dir, default_title=title)
         errors = await session.run_script(lines, strict=strict, echo=sys.stdout if echo else None)
         sheet = await session.finish()
     return errors, sheet
+
+
+def _prepare_demo(out: Path, db: Path) -> str:
+    """A fresh demo database each time (the story starts over); returns the bundled story."""
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        stale.unlink(missing_ok=True)
+    return resources.files("bot").joinpath("demo/story.txt").read_text(encoding="utf-8")
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:

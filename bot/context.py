@@ -21,6 +21,10 @@ class Actor:
     name: str
     is_admin: bool = False  # Discord "Manage Threads", Slack workspace admin
 
+    def key(self) -> str:
+        """Who someone is for permissions: display names can be changed and copied, ids cannot."""
+        return f"{self.platform}:{self.id}"
+
 
 @dataclass(frozen=True)
 class Place:

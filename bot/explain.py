@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from engine.appearance import character_text
 from engine.world import PanelDrawn, Record, World, active, fold
 
 
@@ -41,7 +42,7 @@ def _kept(before: World, framed: tuple[str, ...], text: str) -> list[str]:
             continue
         named = any(n.casefold() in low for n in ch.names())
         how = "named" if named else "carried over from the last panel"
-        out.append(f"{ch.name} ({how}) as {ch.current_description or 'registered'}")
+        out.append(f"{ch.name} ({how}) as {character_text(ch) or 'registered'}")
     s = before.scene
     for label, value in (("place", s.location), ("time", s.time_of_day), ("light", s.lighting),
                          ("weather", s.weather)):

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from bot import commands as c
 from bot.context import Actor, Delivery, Outlet, Place, RenderTicket, Reply
 from bot.store import UNFINISHED, JobRow, Store
+from engine.appearance import character_text
 from engine.jobs import Reference, RenderCancelled, RenderJob, RenderResult
 from engine.planner import PlanOptions, plan
 from engine.prompt import compile_prompt
@@ -61,7 +62,7 @@ class Renderings:
         for ev in p.events:
             if isinstance(ev, AppearanceChanged):
                 ch = world.character(ev.name)
-                if ch.locked and ch.author != actor.name and not service.may_moderate(actor, cached):
+                if ch.locked and ch.author_id != actor.key() and not service.may_moderate(actor, cached):
                     raise NotAllowed(f"{ch.name} is locked: only {ch.author}, the world's creator or a "
                                      "moderator can change how they look")
             after = ev.apply(after)
@@ -91,14 +92,15 @@ class Renderings:
         record = panel_record(after, panel, self.renderer_name)
         handle = self.engine.submit(job)  # raises QueueFull before anything is stored
         try:
-            await service.append(cached, actor.name, events, job=(
+            await service.append(cached, actor, events, job=(
                 job_id, panel.index, panel.take, {"job": _job_json(job), "record": record}, asdict(place)))
         except BaseException:
             handle.cancel()
             raise
         ticket = self._follow(job_id, after.id, panel.index, panel.take, handle)
         status = handle.status()
-        where = "rendering now" if status.position == 0 else f"position {status.position} in the queue"
+        where = "rendering now" if status.state == "rendering" else (
+            "next in the queue" if status.position == 0 else f"position {status.position} in the queue")
         again = f" (take {panel.take + 1})" if panel.take else ""
         return Reply(f"🎨 Panel {panel.index}{again} is {where}.", ticket=ticket, world_id=after.id)
 
@@ -217,7 +219,7 @@ def board(world: World, panel: Panel) -> dict[str, Any]:
     for name in panel.shot.characters:
         ch = world.find_character(name)
         if ch is not None:
-            chars.append({"name": ch.name, "description": ch.current_description, "appearance": ch.appearance()})
+            chars.append({"name": ch.name, "description": character_text(ch), "appearance": ch.appearance()})
     return {
         "panel": panel.index, "title": world.title, "caption": panel.shot.action or panel.command,
         "camera": panel.shot.camera, "characters": chars, "action": panel.shot.action,
@@ -234,7 +236,7 @@ def panel_record(world: World, panel: Panel, renderer: str) -> dict[str, Any]:
     for name in panel.shot.characters:
         ch = world.find_character(name)
         if ch is not None:
-            characters[ch.name] = {"description": ch.current_description, "appearance": ch.appearance()}
+            characters[ch.name] = {"description": character_text(ch), "appearance": ch.appearance()}
     return {
         "panel": panel.index, "world": world.id, "parent": panel.parent, "command": panel.command,
         "author": panel.author, "prompt": panel.prompt, "negative_prompt": panel.negative_prompt,

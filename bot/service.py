@@ -16,14 +16,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot import commands as c
+from bot.context import Actor, Attachment, NewPlace, Place, Reply
+from bot.explain import explain_panel
 from bot.grammar import help_text, parse
 from bot.images import ImageLimits, clean_image
-from bot.explain import explain_panel
-from bot.context import Actor, Attachment, NewPlace, Place, Reply
 from bot.rendering import Renderings
 from bot.store import Store
 from bot.worldfile import export_world, image_hashes, parse_world_file
-from engine.appearance import guess_pronoun, parse_description
+from engine.appearance import character_text, guess_pronoun, parse_description
 from engine.world import (
     CharacterReferenceSet,
     CharacterRegistered,
@@ -111,14 +111,14 @@ class WorldService:
                 cached = await self._load(world_id)
                 ch = cached.world.character(name)
                 cached.world.panel(panel)
-                if ch.locked and ch.author != actor.name and not self.may_moderate(actor, cached):
+                if ch.locked and ch.author_id != actor.key() and not self.may_moderate(actor, cached):
                     raise NotAllowed(f"{ch.name} is locked; only its author, the world's creator or a moderator "
                                      "can change its reference")
                 image = (await self.store.panel_images(world_id)).get(panel)
                 if image is None:
                     raise WorldError(f"panel {panel} has no image yet")
                 event = CharacterReferenceSet(name=ch.name, reference=ImageRef(image, weight))
-                await self.append(cached, actor.name, [event])
+                await self.append(cached, actor, [event])
                 return Reply(f"🖼 Panel {panel} is now the reference image of **{ch.name}**.", world_id=world_id)
         except WorldError as e:
             return Reply(str(e), ephemeral=True, error=True)
@@ -168,15 +168,15 @@ class WorldService:
         if cached is None:
             records = await self.store.records(world_id)
             info = await self.store.world_info(world_id)
-            cached = _Cached(records, fold(world_id, records), info["created_by"] if info else "")
+            cached = _Cached(records, fold(world_id, records), info["creator_id"] if info else "")
             self._cache[world_id] = cached
         return cached
 
-    async def append(self, cached: _Cached, author: str, events: list[Event],
+    async def append(self, cached: _Cached, actor: Actor, events: list[Event],
                      job: tuple[str, int, int, dict[str, object], dict[str, object]] | None = None) -> World:
         """Stores one command's events (and its job) at once, then advances the cached world."""
         world_id = cached.world.id
-        new = await self.store.append(world_id, author, events, job)
+        new = await self.store.append(world_id, actor.name, events, job, author_id=actor.key())
         cached.records.extend(new)
         if any(isinstance(r.event, Undone) for r in new):
             cached.world = fold(world_id, cached.records)
@@ -188,7 +188,7 @@ class WorldService:
         return cached.world
 
     def may_moderate(self, actor: Actor, cached: _Cached) -> bool:
-        return actor.is_admin or actor.name == cached.creator or actor.id == cached.creator
+        return actor.is_admin or actor.key() == cached.creator
 
     def check_rate(self, actor: Actor) -> None:
         if self.limits.renders_per_minute <= 0:
@@ -213,7 +213,8 @@ class WorldService:
         world_id = _new_id()
         created = WorldCreated(title=title, seed=seed, width=width, height=height, style=cmd.style,
                                negative=cmd.negative)
-        await self.store.create_world(world_id, title, actor.name, [created], binding=place.key())
+        await self.store.create_world(world_id, title, actor.name, [created], binding=place.key(),
+                                      author_id=actor.key())
         style = f"\nStyle: {cmd.style}" if cmd.style else ""
         return Reply(f"🌍 New world **{title}** (seed {seed}, {width}x{height}).{style}\n"
                      "Add characters with /cref NAME DESCRIPTION, set the scene with /scene, "
@@ -252,7 +253,8 @@ class WorldService:
         for blob in images.values():
             await self.store.put_blob(blob)
         world_id = _new_id()
-        await self.store.import_world(world_id, title, actor.name, records, binding=place.key())
+        await self.store.import_world(world_id, title, actor.name, records, binding=place.key(),
+                                      author_id=actor.key())
         return Reply(f"📥 Imported **{title}** ({len(records)} events).", world_id=world_id)
 
     async def _branch(self, cmd: c.BranchWorld, actor: Actor, place: Place, cached: _Cached,
@@ -269,7 +271,7 @@ class WorldService:
         world_id = _new_id()
         renumbered = [replace(r, seq=i) for i, r in enumerate(keep, start=1)]
         await self.store.import_world(world_id, title, actor.name, renumbered, binding=target.key(),
-                                      branched_from=cached.world.id)
+                                      branched_from=cached.world.id, author_id=actor.key())
         return Reply(f"🌿 Branched **{title}** from panel {cmd.panel}; the story goes on from there.",
                      world_id=world_id)
 
@@ -281,7 +283,7 @@ class WorldService:
         old = world.find_character(cmd.name)
         if old is None and len(world.characters) >= self.limits.max_characters:
             raise LimitExceeded(f"this world already has {self.limits.max_characters} characters")
-        if old is not None and old.locked and old.author != actor.name and not self.may_moderate(actor, cached):
+        if old is not None and old.locked and old.author_id != actor.key() and not self.may_moderate(actor, cached):
             raise NotAllowed(f"{old.name} is locked; only {old.author or 'its author'}, the world's creator "
                              "or a moderator can change it")
         if len(cmd.description) > self.limits.max_description:
@@ -299,13 +301,14 @@ class WorldService:
         pronoun = guess_pronoun(cmd.description) if cmd.description else (old.pronoun if old else "they")
         event = CharacterRegistered(
             name=cmd.name, description=cmd.description, traits=parse_description(cmd.description),
-            pronoun=pronoun, aliases=cmd.aliases, references=refs, locked=cmd.lock, author=actor.name)
-        world = await self.append(cached, actor.name, [event])
+            pronoun=pronoun, aliases=cmd.aliases, references=refs, locked=cmd.lock, author=actor.name,
+            author_id=actor.key())
+        world = await self.append(cached, actor, [event])
         ch = world.character(cmd.name)
         what = "Updated" if old else "Registered"
         ref = f" with a reference image (cw {refs[0].weight})" if refs else ""
         aka = f" (also {', '.join(ch.aliases)})" if ch.aliases else ""
-        return Reply(f"👤 {what} **{ch.name}**{aka}{ref}: {ch.current_description or 'no description'}",
+        return Reply(f"👤 {what} **{ch.name}**{aka}{ref}: {character_text(ch) or 'no description'}",
                      world_id=world.id)
 
     async def _sref(self, cmd: c.SetStyle, actor: Actor, place: Place, cached: _Cached,
@@ -319,7 +322,7 @@ class WorldService:
             s = cached.world.style
             return Reply(f"🎨 Style: {s.prefix or '(none)'}; negative: {s.negative or '(none)'}; "
                          f"style image: {'yes' if s.reference else 'no'}")
-        world = await self.append(cached, actor.name, [StyleSet(prefix=cmd.text or None, reference=ref)])
+        world = await self.append(cached, actor, [StyleSet(prefix=cmd.text or None, reference=ref)])
         return Reply(f"🎨 Style set: {world.style.prefix or '(unchanged)'}"
                      + (" with a style reference image" if ref else ""), world_id=world.id)
 
@@ -341,7 +344,7 @@ class WorldService:
             events.append(scene)
         if not events:
             return Reply(describe_scene(world))
-        world = await self.append(cached, actor.name, events)
+        world = await self.append(cached, actor, events)
         return Reply("🎬 " + describe_scene(world), world_id=world.id)
 
     async def _undo(self, cmd: c.Undo, actor: Actor, place: Place, cached: _Cached, *_: object) -> Reply:
@@ -349,11 +352,11 @@ class WorldService:
         if not group:
             raise WorldError("nothing to undo")
         author = group[0].author
-        if author != actor.name and not self.may_moderate(actor, cached):
+        if group[0].author_id != actor.key() and not self.may_moderate(actor, cached):
             raise NotAllowed(f"the last change was made by {author}; only they, the world's creator "
                              "or a moderator can undo it")
         summary = "; ".join(r.event.describe() for r in group)
-        world = await self.append(cached, actor.name, [Undone(group=group[0].group, summary=_clip(summary, 300))])
+        world = await self.append(cached, actor, [Undone(group=group[0].group, summary=_clip(summary, 300))])
         return Reply(f"↩️ Undid {author}'s change: {_clip(summary, 1500)}", world_id=world.id)
 
     async def _why(self, cmd: c.Why, actor: Actor, place: Place, cached: _Cached, *_: object) -> Reply:
@@ -402,7 +405,7 @@ def describe_world(world: World) -> str:
     for ch in world.characters:
         lock = " 🔒" if ch.locked else ""
         ref = " 🖼" if ch.references else ""
-        lines.append(f"• **{ch.name}**{lock}{ref}: {ch.current_description or '(no description)'}")
+        lines.append(f"• **{ch.name}**{lock}{ref}: {character_text(ch) or '(no description)'}")
     others = [loc.name for loc in world.locations if loc.name != world.scene.location]
     if others:
         lines.append("Other places: " + ", ".join(others))

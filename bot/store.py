@@ -30,6 +30,7 @@ MIGRATIONS: tuple[str, ...] = (
         id TEXT PRIMARY KEY,
         title TEXT NOT NULL,
         created_by TEXT NOT NULL,
+        creator_id TEXT NOT NULL,
         created_at REAL NOT NULL,
         branched_from TEXT
     );
@@ -48,6 +49,7 @@ MIGRATIONS: tuple[str, ...] = (
         seq INTEGER NOT NULL,
         grp INTEGER NOT NULL,
         author TEXT NOT NULL,
+        author_id TEXT NOT NULL,
         at REAL NOT NULL,
         kind TEXT NOT NULL,
         payload TEXT NOT NULL,
@@ -164,31 +166,31 @@ class Store:
 
     async def create_world(self, world_id: str, title: str, author: str, events: list[Event],
                            binding: tuple[str, str, str, str] | None = None,
-                           branched_from: str | None = None) -> list[Record]:
+                           branched_from: str | None = None, author_id: str = "") -> list[Record]:
         """Creates the world, its first events and (optionally) its thread binding at once."""
         now = time.time()
         async with self.transaction() as db:
-            await db.execute("INSERT INTO worlds VALUES (?, ?, ?, ?, ?)",
-                             (world_id, title, author, now, branched_from))
+            await db.execute("INSERT INTO worlds VALUES (?, ?, ?, ?, ?, ?)",
+                             (world_id, title, author, author_id, now, branched_from))
             if binding is not None:
                 await db.execute("INSERT OR REPLACE INTO bindings VALUES (?, ?, ?, ?, ?, ?)",
                                  (*binding, world_id, now))
-            return await self._append(db, world_id, author, events, now)
+            return await self._append(db, world_id, author, author_id, events, now)
 
     async def import_world(self, world_id: str, title: str, author: str, records: list[Record],
                            binding: tuple[str, str, str, str] | None = None,
-                           branched_from: str | None = None) -> None:
+                           branched_from: str | None = None, author_id: str = "") -> None:
         """Creates a world from existing records, keeping their seq, group, author and time."""
         now = time.time()
         async with self.transaction() as db:
-            await db.execute("INSERT INTO worlds VALUES (?, ?, ?, ?, ?)",
-                             (world_id, title, author, now, branched_from))
+            await db.execute("INSERT INTO worlds VALUES (?, ?, ?, ?, ?, ?)",
+                             (world_id, title, author, author_id, now, branched_from))
             if binding is not None:
                 await db.execute("INSERT OR REPLACE INTO bindings VALUES (?, ?, ?, ?, ?, ?)",
                                  (*binding, world_id, now))
             await db.executemany(
-                "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(world_id, r.seq, r.group, r.author, r.at, r.event.kind,
+                "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(world_id, r.seq, r.group, r.author, r.author_id, r.at, r.event.kind,
                   json.dumps(event_to_json(r.event), ensure_ascii=False)) for r in records])
 
     async def world_info(self, world_id: str) -> dict[str, Any] | None:
@@ -206,6 +208,13 @@ class Store:
             binding)
         return rows[0]["world_id"] if rows else None
 
+    async def threads_in_channel(self, platform: str, workspace: str, channel: str) -> list[tuple[str, str]]:
+        """(thread, world_id) of every world bound to a thread of the channel, oldest first."""
+        rows = await self._all(
+            "SELECT thread, world_id FROM bindings WHERE platform=? AND workspace=? AND channel=? AND thread != ''"
+            " ORDER BY created_at", (platform, workspace, channel))
+        return [(r["thread"], r["world_id"]) for r in rows]
+
     async def worlds_in_channel(self, platform: str, workspace: str, channel: str) -> list[str]:
         rows = await self._all(
             "SELECT world_id FROM bindings WHERE platform=? AND workspace=? AND channel=? AND thread != ''"
@@ -215,16 +224,17 @@ class Store:
     # ------------------------------------------------------------ events
 
     async def append(self, world_id: str, author: str, events: list[Event],
-                     job: tuple[str, int, int, dict[str, Any], dict[str, Any]] | None = None) -> list[Record]:
+                     job: tuple[str, int, int, dict[str, Any], dict[str, Any]] | None = None,
+                     author_id: str = "") -> list[Record]:
         """Appends one command's events (one group), plus its planned job, in one transaction."""
         now = time.time()
         async with self.transaction() as db:
-            records = await self._append(db, world_id, author, events, now)
+            records = await self._append(db, world_id, author, author_id, events, now)
             if job is not None:
                 await self._insert_job(db, world_id, author, job, now)
             return records
 
-    async def _append(self, db: aiosqlite.Connection, world_id: str, author: str,
+    async def _append(self, db: aiosqlite.Connection, world_id: str, author: str, author_id: str,
                       events: list[Event], now: float) -> list[Record]:
         async with db.execute("SELECT COALESCE(MAX(seq), 0) FROM events WHERE world_id = ?",
                               (world_id,)) as cur:
@@ -238,15 +248,15 @@ class Store:
         out = []
         for ev in events:
             seq += 1
-            await db.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)",
-                             (world_id, seq, group, author, now, ev.kind,
+            await db.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                             (world_id, seq, group, author, author_id, now, ev.kind,
                               json.dumps(event_to_json(ev), ensure_ascii=False)))
-            out.append(Record(seq=seq, group=group, author=author, event=ev, at=now))
+            out.append(Record(seq=seq, group=group, author=author, event=ev, at=now, author_id=author_id))
         return out
 
     async def records(self, world_id: str) -> list[Record]:
         rows = await self._all("SELECT * FROM events WHERE world_id = ? ORDER BY seq", (world_id,))
-        return [Record(seq=r["seq"], group=r["grp"], author=r["author"], at=r["at"],
+        return [Record(seq=r["seq"], group=r["grp"], author=r["author"], at=r["at"], author_id=r["author_id"],
                        event=event_from_json(json.loads(r["payload"]))) for r in rows]
 
     # ------------------------------------------------------------ jobs and panels

@@ -10,6 +10,7 @@ from PIL import Image
 
 from bot.app import App
 from bot.context import Actor, Attachment, Place, Reply
+from engine.appearance import character_text
 from tests.conftest import ADA, BEN, MOD, PLACE
 from tests.fakes import RecordingOutlet
 
@@ -96,7 +97,7 @@ async def test_locked_characters_only_change_for_their_author_creator_or_mods(ap
     cy = Actor("test", "u-cy", "cy")
     refused = await say(app, "/cref Tom a young sailor", cy)
     assert refused.error and "locked" in refused.text
-    assert "white beard" in (await world_of(app)).character("Tom").current_description
+    assert "white beard" in character_text((await world_of(app)).character("Tom"))
     assert not (await say(app, "/cref Tom an old fisherman with a grey beard", MOD)).error
 
 

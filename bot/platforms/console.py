@@ -41,8 +41,7 @@ class ConsoleOutlet:
 
     def _write(self, name: str, png: bytes, line: str) -> None:
         (self.out / name).write_bytes(png)
-        with open(self.out / "panels.jsonl", "a", encoding="utf-8") as f:
-            f.write(line + "\n")
+        _append_line(self.out / "panels.jsonl", line)
 
     async def failed(self, place: Place, job_id: str, panel: int, error: str) -> None:
         print(f"panel {panel} failed: {error}", file=sys.stderr)
@@ -98,21 +97,17 @@ class ConsoleSession:
         path = getattr(command, "image", None) or getattr(command, "path", None)
         if not path:
             return []
-        p = Path(path).expanduser()
-        p = p if p.is_absolute() else self.base_dir / p
         try:
-            data = await asyncio.to_thread(p.read_bytes)
+            name, data = await asyncio.to_thread(_read_local, self.base_dir, path)
         except OSError:
             raise WorldError(f"cannot read the file {path!r}") from None
-        return [Attachment(p.name, data)]
+        return [Attachment(name, data)]
 
     async def run_script(self, lines: AsyncIterator[str] | list[str], strict: bool = False,
                          echo: TextIO | None = None) -> int:
         """Runs every line; returns the number of refused lines (stops at the first when strict)."""
         errors = 0
-        self.out.mkdir(parents=True, exist_ok=True)
-        for name in ("panels.jsonl", "errors.jsonl"):
-            (self.out / name).write_text("", encoding="utf-8")
+        await asyncio.to_thread(_fresh_logs, self.out)
         n = 0
         async for line in _aiter(lines):
             n += 1
@@ -124,8 +119,7 @@ class ConsoleSession:
             if outcome.error is not None:
                 errors += 1
                 entry = {"line": n, "command": line.strip(), "error": outcome.error}
-                with open(self.out / "errors.jsonl", "a", encoding="utf-8") as f:
-                    f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+                await asyncio.to_thread(_append_line, self.out / "errors.jsonl", json.dumps(entry, ensure_ascii=False))
                 if strict:
                     break
         return errors
@@ -171,3 +165,20 @@ async def stdin_lines(prompt: str = "worldloom> ") -> AsyncIterator[str]:
         if not line:
             return
         yield line
+
+
+def _read_local(base: Path, path: str) -> tuple[str, bytes]:
+    p = Path(path).expanduser()
+    p = p if p.is_absolute() else base / p
+    return p.name, p.read_bytes()
+
+
+def _append_line(path: Path, line: str) -> None:
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(line + "\n")
+
+
+def _fresh_logs(out: Path) -> None:
+    (out / "panels").mkdir(parents=True, exist_ok=True)
+    for name in ("panels.jsonl", "errors.jsonl"):
+        (out / name).write_text("", encoding="utf-8")

@@ -62,8 +62,9 @@ def from_slack(text: str) -> str:
         target, _, label = body.partition("|")
         if target.startswith(("@", "#")):
             return (target[0] + label) if label else target
-        if target.startswith("!"):
-            return "@" + (label or target[1:].split("^")[0])
+        if target.startswith("!"):  # <!here>, <!subteam^S1|@artists>
+            name = label or target[1:].split("^")[0]
+            return name if name.startswith("@") else "@" + name
         return label or target
 
     return html.unescape(_SLACK_TOKEN.sub(token, text))
