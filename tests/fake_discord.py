@@ -1,0 +1,990 @@
+"""A local Discord for tests: REST API, gateway websocket and attachment CDN on 127.0.0.1.
+
+The real discord.py client connects to it (patch `discord.http.Route.BASE` to `fake.api_base` and
+`DiscordWebSocket.DEFAULT_GATEWAY` to `fake.gateway_url`). It keeps a small model of one guild
+(a text channel, a forum channel, threads, messages, members) and records every REST request.
+Each request is checked against the official OpenAPI description of the Discord HTTP API
+(method, path template, path and query parameters, JSON or `payload_json` body, bot token) and
+against the Discord rules the description does not carry (3-second acknowledgement, one
+acknowledgement per interaction, 2000-character messages, upload limits, 15-minute tokens).
+Anything wrong lands in `fake.violations`; tests assert it stays empty.
+
+Helpers inject gateway events: `slash(...)`, `press(...)` (buttons and selects), `submit_modal(...)`,
+`autocomplete(...)`; `wait_for_request(...)` and `wait_for(...)` wait with a deadline, never a sleep.
+
+What is deliberately not modelled: sharding, RESUME after a dropped socket, voice, presences,
+audit logs, per-route rate-limit headers (429s are injected on demand with `rate_limit_once`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import itertools
+import json
+import os
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aiohttp import WSMsgType, web
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+APP_ID = 1100000000000000001
+BOT_ID = APP_ID
+GUILD_ID = 1200000000000000001
+TEXT_CHANNEL_ID = 1300000000000000001
+FORUM_CHANNEL_ID = 1300000000000000002
+MOD_ROLE_ID = 1400000000000000001
+ATTACHMENT_LIMIT = 10 * 1024 * 1024
+ACK_DEADLINE_S = 3.0
+TOKEN_LIFETIME_S = 15 * 60
+
+# Permission bits (https://discord.com/developers/docs/topics/permissions)
+VIEW_CHANNEL = 1 << 10
+SEND_MESSAGES = 1 << 11
+ATTACH_FILES = 1 << 15
+READ_HISTORY = 1 << 16
+USE_APP_COMMANDS = 1 << 31
+MANAGE_THREADS = 1 << 34
+CREATE_PUBLIC_THREADS = 1 << 35
+CREATE_PRIVATE_THREADS = 1 << 36
+SEND_IN_THREADS = 1 << 38
+MEMBER_PERMS = VIEW_CHANNEL | SEND_MESSAGES | ATTACH_FILES | READ_HISTORY | USE_APP_COMMANDS | SEND_IN_THREADS \
+    | CREATE_PUBLIC_THREADS
+BOT_PERMS = MEMBER_PERMS | CREATE_PRIVATE_THREADS | MANAGE_THREADS
+PRIVILEGED_INTENTS = {1 << 1: "GUILD_MEMBERS", 1 << 8: "GUILD_PRESENCES", 1 << 15: "MESSAGE_CONTENT"}
+
+OPTION_TYPES = {"subcommand": 1, "group": 2, "string": 3, "integer": 4, "boolean": 5, "attachment": 11}
+
+
+def find_spec() -> Path:
+    """The OpenAPI description: $DISCORD_OPENAPI, else the copy in tests/specs/ (MIT), else ../shared."""
+    here = Path(__file__).resolve().parents[1]
+    candidates = [os.environ.get("DISCORD_OPENAPI", ""), Path(__file__).resolve().parent / "specs/discord/openapi.json",
+                  here.parent / "shared/specs/discord/openapi.json"]
+    for c in candidates:
+        if c and Path(c).is_file():
+            return Path(c)
+    raise FileNotFoundError("Discord's openapi.json not found; set DISCORD_OPENAPI to its path")
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+# ---------------------------------------------------------------- the OpenAPI check
+
+
+class OpenAPI:
+    """Matches requests to the description's path templates and validates them; built once per process."""
+
+    def __init__(self, path: Path) -> None:
+        self.doc: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        self.registry = Registry().with_resource(
+            "urn:discord", Resource.from_contents(self.doc, default_specification=DRAFT202012))
+        self.base = "/api/v10"
+        self.templates: list[tuple[re.Pattern[str], str, int]] = []
+        for template in self.doc["paths"]:
+            regex = "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "$"
+            literal = sum(1 for part in template.split("/") if part and not part.startswith("{"))
+            self.templates.append((re.compile(regex), template, literal))
+        # A literal segment beats a parameter: /messages/@original before /messages/{message_id}.
+        self.templates.sort(key=lambda t: -t[2])
+
+    @functools.lru_cache(maxsize=512)  # noqa: B019 - one instance per process, kept for the session
+    def validator(self, pointer: str) -> Draft202012Validator:
+        return Draft202012Validator({"$ref": "urn:discord#" + pointer}, registry=self.registry)
+
+    def match(self, path: str) -> tuple[str, dict[str, str]] | None:
+        for regex, template, _ in self.templates:
+            m = regex.match(path)
+            if m:
+                return template, m.groupdict()
+        return None
+
+    def check(self, method: str, path: str, query: dict[str, str], content_type: str,
+              body: Any, file_parts: list[str], authorization: str | None, token: str) -> list[str]:
+        """Everything wrong with one request, as readable lines (empty when it is valid)."""
+        where = f"{method} {path}"
+        found = self.match(path)
+        if found is None:
+            return [f"{where}: no such path in the OpenAPI description"]
+        template, params = found
+        item = self.doc["paths"][template]
+        op = item.get(method.lower())
+        if op is None:
+            return [f"{where}: {method} is not defined for {template}"]
+        errors: list[str] = []
+        esc = "/paths/" + template.replace("~", "~0").replace("/", "~1")
+        for i, p in enumerate(item.get("parameters", [])):
+            if p["in"] == "path":
+                errors += self._errors(f"{esc}/parameters/{i}/schema", params[p["name"]], f"{where} path {p['name']}")
+        declared = {p["name"]: (i, p) for i, p in enumerate(op.get("parameters", [])) if p["in"] == "query"}
+        for name, raw in query.items():
+            if name not in declared:
+                errors.append(f"{where}: unknown query parameter {name!r}")
+                continue
+            i, p = declared[name]
+            value = _coerce_query(raw, p["schema"], self.doc)
+            errors += self._errors(f"{esc}/{method.lower()}/parameters/{i}/schema", value, f"{where} query {name}")
+        security = op.get("security")
+        if security is not None and {} not in security:
+            if authorization != f"Bot {token}":
+                errors.append(f"{where}: needs the bot token (Authorization: Bot ...)")
+        elif authorization is not None and authorization != f"Bot {token}":
+            errors.append(f"{where}: wrong Authorization header")
+        rb = op.get("requestBody")
+        if rb is None:
+            if body is not None:
+                errors.append(f"{where}: sends a body but the operation takes none")
+            return errors
+        if body is None:
+            if rb.get("required"):
+                errors.append(f"{where}: the request body is required")
+            return errors
+        kind = "multipart/form-data" if content_type.startswith("multipart/") else "application/json"
+        if kind not in rb["content"]:
+            return [*errors, f"{where}: {kind} bodies are not accepted"]
+        pointer = f"{esc}/{method.lower()}/requestBody/content/{kind.replace('/', '~1')}/schema"
+        errors += self._errors(pointer, body, f"{where} body")
+        if kind == "multipart/form-data":
+            props = _multipart_props(rb["content"][kind]["schema"])
+            errors += [f"{where}: unexpected multipart part {n!r}" for n in file_parts if n not in props]
+        return errors
+
+    def _errors(self, pointer: str, value: Any, what: str) -> list[str]:
+        v = self.validator(pointer)
+        return [f"{what}: {e.message[:300]} at {'/'.join(map(str, e.absolute_path)) or '(root)'}"
+                for e in v.iter_errors(value)]
+
+
+def _coerce_query(raw: str, schema: dict[str, Any], doc: dict[str, Any]) -> Any:
+    """Query strings are text; read them as the schema's type (1/0 count as booleans, as Discord does)."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        schema = doc["components"]["schemas"][name]
+    types = schema.get("type")
+    types = types if isinstance(types, list) else [types]
+    if "boolean" in types:
+        return {"true": True, "1": True, "false": False, "0": False}.get(raw.lower(), raw)
+    if "integer" in types:
+        try:
+            return int(raw)
+        except ValueError:
+            return raw
+    return raw
+
+
+def _multipart_props(schema: dict[str, Any]) -> set[str]:
+    out: set[str] = {"payload_json"}
+    for part in schema.get("allOf", [schema]):
+        out |= set(part.get("properties", {}))
+    return out
+
+
+@functools.cache
+def openapi() -> OpenAPI:
+    """The description, parsed once per test session."""
+    return OpenAPI(find_spec())
+
+
+# ---------------------------------------------------------------- records
+
+
+@dataclass
+class Request:
+    method: str
+    path: str  # without the /api/v10 prefix
+    query: dict[str, str]
+    headers: dict[str, str]
+    json: Any  # the JSON body, or payload_json of a multipart body
+    files: dict[str, tuple[str, bytes]]  # multipart part name -> (filename, data)
+    at: float
+    status: int = 0
+    response: Any = None
+
+
+@dataclass
+class FakeInteraction:
+    """One injected interaction and what the bot did with it."""
+
+    id: int
+    token: str
+    type: int
+    channel_id: int
+    user_id: int
+    dispatched_at: float
+    payload: dict[str, Any]
+    callback: Request | None = None
+    acked_at: float | None = None
+    original_id: int | None = None  # the message of the (deferred) response
+    ephemeral: bool = False
+    followups: list[int] = field(default_factory=list)
+    modal: dict[str, Any] | None = None
+    choices: list[dict[str, Any]] | None = None
+    expired: bool = False
+
+    @property
+    def ack_seconds(self) -> float | None:
+        return None if self.acked_at is None else self.acked_at - self.dispatched_at
+
+
+class _RateLimit:
+    def __init__(self, method: str, pattern: str, retry_after: float, is_global: bool) -> None:
+        self.method, self.pattern = method, re.compile(pattern)
+        self.retry_after, self.is_global = retry_after, is_global
+
+
+# ---------------------------------------------------------------- the server
+
+
+class FakeDiscord:
+    """A Discord-compatible server for one guild; `await start()`, use, `await stop()`."""
+
+    def __init__(self, token: str = "test-bot-token", *, validate: bool = True) -> None:
+        self.token = token
+        self.spec = openapi() if validate else None
+        self.requests: list[Request] = []
+        self.violations: list[str] = []
+        self.cdn_fetches: list[str] = []
+        self.interactions: dict[int, FakeInteraction] = {}
+        self.by_token: dict[str, FakeInteraction] = {}
+        self.commands: dict[str, dict[str, Any]] = {}  # name -> registered command (global or guild)
+        self.channels: dict[int, dict[str, Any]] = {}
+        self.messages: dict[int, dict[str, Any]] = {}
+        self.cdn: dict[str, tuple[bytes, str]] = {}
+        self._attachment_meta: dict[int, tuple[str, int, str | None]] = {}
+        self.users: dict[int, dict[str, Any]] = {}
+        self.members: dict[int, dict[str, Any]] = {}
+        self.identified: list[dict[str, Any]] = []
+        self._ids = itertools.count(1)
+        self._seq = itertools.count(1)
+        self._sockets: set[web.WebSocketResponse] = set()
+        self._changed = asyncio.Condition()
+        self._limits: list[_RateLimit] = []
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+        self._table = self._routes()
+        self._add_world()
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def start(self) -> FakeDiscord:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_get("/gateway", self._gateway)
+        app.router.add_get("/cdn/{key:.+}", self._cdn)
+        app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
+        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def stop(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def __aenter__(self) -> FakeDiscord:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def api_base(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    def config(self, **extra: Any) -> dict[str, Any]:
+        """A [discord] config section pointing the bot at this server."""
+        return {"api_base": self.api_base, "gateway_url": self.gateway_url, "guild_ids": [GUILD_ID],
+                "guild_ready_timeout": 0.05, **extra}
+
+    # ------------------------------------------------------------ the model
+
+    def snowflake(self) -> int:
+        # Real snowflakes carry a millisecond timestamp since 2015; keep them ordered and unique.
+        return ((int(time.time() * 1000) - 1420070400000) << 22) | (next(self._ids) & 0x3FFFFF)
+
+    def _add_world(self) -> None:
+        self.bot_user = self._user(BOT_ID, "worldloom", bot=True)
+        self.users[BOT_ID] = self.bot_user
+        self.channels[TEXT_CHANNEL_ID] = self._guild_channel(TEXT_CHANNEL_ID, 0, "stories", 1)
+        self.channels[FORUM_CHANNEL_ID] = {**self._guild_channel(FORUM_CHANNEL_ID, 15, "story-forum", 2),
+                                           "available_tags": [], "default_reaction_emoji": None,
+                                           "default_sort_order": None, "default_forum_layout": 0}
+
+    def add_user(self, name: str, *, moderator: bool = False) -> int:
+        """A guild member; moderators hold a role with Manage Threads. Returns the user id."""
+        uid = 1500000000000000000 + len(self.users)
+        self.users[uid] = self._user(uid, name)
+        self.members[uid] = {"user": self.users[uid], "nick": None, "avatar": None, "pending": False,
+                             "roles": [str(MOD_ROLE_ID)] if moderator else [], "joined_at": now_iso(),
+                             "deaf": False, "mute": False, "flags": 0, "premium_since": None,
+                             "communication_disabled_until": None}
+        return uid
+
+    @staticmethod
+    def _user(uid: int, name: str, bot: bool = False) -> dict[str, Any]:
+        return {"id": str(uid), "username": name, "global_name": name.title(), "discriminator": "0",
+                "avatar": None, "bot": bot, "public_flags": 0, "flags": 0}
+
+    @staticmethod
+    def _guild_channel(cid: int, ctype: int, name: str, position: int) -> dict[str, Any]:
+        return {"id": str(cid), "type": ctype, "guild_id": str(GUILD_ID), "name": name, "position": position,
+                "permission_overwrites": [], "nsfw": False, "parent_id": None, "topic": None,
+                "rate_limit_per_user": 0, "last_message_id": None, "flags": 0,
+                "default_auto_archive_duration": 1440, "default_thread_rate_limit_per_user": 0}
+
+    def add_thread(self, name: str, *, parent: int = TEXT_CHANNEL_ID, archived: bool = False,
+                   locked: bool = False, owner: int | None = None) -> int:
+        """A thread that already exists (made by a person, not the bot)."""
+        tid = self.snowflake()
+        self.channels[tid] = self._thread(tid, name, parent, 11, owner or BOT_ID, archived, locked)
+        return tid
+
+    def _thread(self, tid: int, name: str, parent: int, ttype: int, owner: int, archived: bool = False,
+                locked: bool = False, auto_archive: int = 1440) -> dict[str, Any]:
+        return {"id": str(tid), "type": ttype, "guild_id": str(GUILD_ID), "parent_id": str(parent),
+                "name": name, "owner_id": str(owner), "message_count": 0, "member_count": 1,
+                "total_message_sent": 0, "rate_limit_per_user": 0, "flags": 0, "last_message_id": None,
+                "thread_metadata": {"archived": archived, "auto_archive_duration": auto_archive,
+                                    "archive_timestamp": now_iso(), "locked": locked,
+                                    "create_timestamp": now_iso()}}
+
+    async def archive(self, thread_id: int, *, locked: bool = False) -> None:
+        """Archives (and maybe locks) a thread the way Discord does: the bot hears a THREAD_UPDATE."""
+        channel = self.channels[thread_id]
+        channel["thread_metadata"].update(archived=True, locked=locked, archive_timestamp=now_iso())
+        await self.dispatch("THREAD_UPDATE", channel)
+
+    def threads(self, parent: int | None = None) -> list[dict[str, Any]]:
+        return [c for c in self.channels.values() if c["type"] in (10, 11, 12)
+                and (parent is None or c["parent_id"] == str(parent))]
+
+    def channel_messages(self, channel_id: int) -> list[dict[str, Any]]:
+        return [m for m in self.messages.values() if m["channel_id"] == str(channel_id)]
+
+    def panels(self, channel_id: int | None = None) -> list[dict[str, Any]]:
+        """Messages the bot posted with an image attachment (newest last)."""
+        return [m for m in self.messages.values() if m["attachments"] and m["author"]["id"] == str(BOT_ID)
+                and not m.get("webhook_id") and (channel_id is None or m["channel_id"] == str(channel_id))]
+
+    def guild_payload(self) -> dict[str, Any]:
+        everyone = {"id": str(GUILD_ID), "name": "@everyone", "permissions": str(MEMBER_PERMS), "position": 0,
+                    "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0}
+        mods = {**everyone, "id": str(MOD_ROLE_ID), "name": "moderators", "position": 1,
+                "permissions": str(MEMBER_PERMS | MANAGE_THREADS)}
+        bot_member = {"user": self.bot_user, "roles": [], "joined_at": now_iso(), "deaf": False, "mute": False,
+                      "flags": 0, "nick": None, "avatar": None, "pending": False}
+        return {
+            "id": str(GUILD_ID), "name": "Story Club", "icon": None, "owner_id": str(1), "features": [],
+            "roles": [everyone, mods], "emojis": [], "stickers": [], "member_count": len(self.members) + 1,
+            "members": [bot_member, *self.members.values()], "large": False, "unavailable": False,
+            "channels": [c for c in self.channels.values() if c["type"] in (0, 15)],
+            "threads": self.threads(), "presences": [], "voice_states": [], "stage_instances": [],
+            "guild_scheduled_events": [], "soundboard_sounds": [], "joined_at": now_iso(), "premium_tier": 0,
+            "preferred_locale": "en-US", "system_channel_id": None, "verification_level": 0, "mfa_level": 0,
+            "nsfw_level": 0, "explicit_content_filter": 0, "default_message_notifications": 0,
+            "afk_timeout": 300, "afk_channel_id": None, "description": None, "banner": None, "splash": None,
+            "discovery_splash": None, "vanity_url_code": None, "premium_subscription_count": 0,
+            "max_members": 500000, "rules_channel_id": None, "public_updates_channel_id": None,
+        }
+
+    # ------------------------------------------------------------ injected failures
+
+    def rate_limit_once(self, method: str, path_regex: str, retry_after: float = 0.05,
+                        *, is_global: bool = False) -> None:
+        """The next matching request gets a 429 (with a Via header, as Discord's edge sends)."""
+        self._limits.append(_RateLimit(method, path_regex, retry_after, is_global))
+
+    def expire_token(self, ix: FakeInteraction) -> None:
+        """Makes the interaction's token as dead as it is after 15 minutes."""
+        ix.expired = True
+
+    # ------------------------------------------------------------ waiting
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def wait_for(self, predicate: Callable[[], Any], within: float = 10.0, what: str = "condition") -> Any:
+        """Waits until predicate() is truthy (re-checked on every request and event); returns its value."""
+        try:
+            async with asyncio.timeout(within), self._changed:
+                while not (value := predicate()):
+                    await self._changed.wait()
+                return value
+        except TimeoutError:
+            raise TimeoutError(f"waited {within} s for {what}") from None
+
+    async def wait_for_request(self, method: str, path_regex: str, within: float = 10.0, *, count: int = 1,
+                               where: Callable[[Request], bool] | None = None) -> list[Request]:
+        """The first `count` finished requests matching method and path (a regex searched in the path)."""
+        rx = re.compile(path_regex)
+
+        def found() -> list[Request] | None:
+            hits = [r for r in self.requests if r.method == method and r.status and rx.search(r.path)
+                    and (where is None or where(r))]
+            return hits[:count] if len(hits) >= count else None
+
+        return await self.wait_for(found, within, f"{count} x {method} {path_regex}")
+
+    async def wait_for_panels(self, channel_id: int | None = None, count: int = 1,
+                              within: float = 15.0) -> list[dict[str, Any]]:
+        def found() -> list[dict[str, Any]] | None:
+            got = self.panels(channel_id)
+            return got if len(got) >= count else None
+
+        return await self.wait_for(found, within, f"{count} panel(s) in {channel_id}")
+
+    async def wait_for_ack(self, ix: FakeInteraction, within: float = 10.0) -> FakeInteraction:
+        await self.wait_for(lambda: ix.callback is not None, within, f"acknowledgement of interaction {ix.id}")
+        return ix
+
+    async def wait_for_original(self, ix: FakeInteraction, predicate: Callable[[dict[str, Any]], bool],
+                                within: float = 15.0) -> dict[str, Any]:
+        """The interaction's response message once predicate(message) holds."""
+        def found() -> dict[str, Any] | None:
+            msg = self.messages.get(ix.original_id or 0)
+            return msg if msg is not None and predicate(msg) else None
+
+        return await self.wait_for(found, within, f"the response of interaction {ix.id}")
+
+    async def wait_for_reply(self, ix: FakeInteraction, within: float = 15.0) -> dict[str, Any]:
+        """What the person sees in the end: the finished response, or the ephemeral followup after it."""
+        def found() -> dict[str, Any] | None:
+            for mid in reversed(ix.followups):
+                if mid in self.messages:
+                    return self.messages[mid]
+            msg = self.messages.get(ix.original_id or 0)
+            if msg is not None and not msg["flags"] & 128:  # 128: still "thinking"
+                return msg
+            return None
+
+        return await self.wait_for(found, within, f"the reply to interaction {ix.id}")
+
+    # ------------------------------------------------------------ injecting gateway events
+
+    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        frame = {"op": 0, "t": event, "s": next(self._seq), "d": data}
+        for ws in list(self._sockets):
+            if not ws.closed:
+                await ws.send_str(json.dumps(frame))
+
+    def _interaction_base(self, itype: int, user_id: int, channel_id: int) -> dict[str, Any]:
+        channel = self.channels[channel_id]
+        member = self.members[user_id]
+        perms = MEMBER_PERMS | (MANAGE_THREADS if str(MOD_ROLE_ID) in member["roles"] else 0)
+        iid = self.snowflake()
+        return {
+            "id": str(iid), "application_id": str(APP_ID), "type": itype, "token": f"itoken-{iid}", "version": 1,
+            "guild_id": str(GUILD_ID), "guild": {"id": str(GUILD_ID), "locale": "en-US", "features": []},
+            "channel_id": str(channel_id), "channel": {**channel, "permissions": str(perms)},
+            "member": {**member, "permissions": str(perms)}, "locale": "en-US", "guild_locale": "en-US",
+            "app_permissions": str(BOT_PERMS), "entitlements": [], "context": 0,
+            "authorizing_integration_owners": {"0": str(GUILD_ID)}, "attachment_size_limit": ATTACHMENT_LIMIT,
+        }
+
+    async def _inject(self, payload: dict[str, Any]) -> FakeInteraction:
+        ix = FakeInteraction(int(payload["id"]), payload["token"], payload["type"], int(payload["channel_id"]),
+                             int(payload["member"]["user"]["id"]), time.monotonic(), payload)
+        self.interactions[ix.id] = ix
+        self.by_token[ix.token] = ix
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return ix
+
+    def _options(self, command: str, values: dict[str, Any], focused: str | None,
+                 resolved: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Typed options for `command` ("world new") from the definitions the bot synced."""
+        top, *sub = command.split()
+        cmd = self.commands.get(top)
+        if cmd is None:
+            raise KeyError(f"the bot did not register /{top}")
+        defs, nest = cmd.get("options") or [], None
+        if sub:
+            nest = next((o for o in defs if o["name"] == sub[0]), None)
+            if nest is None:
+                raise KeyError(f"/{top} has no subcommand {sub[0]}")
+            defs = nest.get("options") or []
+        options = []
+        for name, value in values.items():
+            d = next((o for o in defs if o["name"] == name), None)
+            if d is None:
+                raise KeyError(f"/{command} has no option {name!r}")
+            if d["type"] == OPTION_TYPES["attachment"]:
+                aid = self._attachment(*value)
+                resolved.setdefault("attachments", {})[str(aid)] = self.cdn_attachment(aid)
+                value = str(aid)
+            opt = {"name": name, "type": d["type"], "value": value}
+            if name == focused:
+                opt["focused"] = True
+            options.append(opt)
+        if nest is not None:
+            options = [{"name": nest["name"], "type": nest["type"], "options": options}]
+        return cmd, options
+
+    def _attachment(self, filename: str, data: bytes, content_type: str | None = None,
+                    size: int | None = None) -> int:
+        """Puts a file on the fake CDN; `size` may lie (a CDN-reported size) to test the bot's checks."""
+        aid = self.snowflake()
+        self.cdn[f"attachments/{aid}/{filename}"] = (data, content_type or "")
+        self._attachment_meta[aid] = (filename, size if size is not None else len(data), content_type)
+        return aid
+
+    def cdn_attachment(self, aid: int) -> dict[str, Any]:
+        filename, size, ctype = self._attachment_meta[aid]
+        url = f"http://127.0.0.1:{self.port}/cdn/attachments/{aid}/{filename}"
+        out: dict[str, Any] = {"id": str(aid), "filename": filename, "size": size, "url": url, "proxy_url": url,
+                               "ephemeral": True}
+        if ctype:
+            out["content_type"] = ctype
+        return out
+
+    async def slash(self, command: str, user: int, channel: int, **values: Any) -> FakeInteraction:
+        """A slash command, e.g. slash("world new", alice, TEXT_CHANNEL_ID, title="Moon").
+
+        Attachment options take (filename, data[, content_type[, reported size]])."""
+        payload = self._interaction_base(2, user, channel)
+        resolved: dict[str, Any] = {}
+        cmd, options = self._options(command, values, None, resolved)
+        payload["data"] = {"id": cmd["id"], "name": cmd["name"], "type": 1, "options": options,
+                           "guild_id": str(GUILD_ID)}
+        if resolved:
+            payload["data"]["resolved"] = resolved
+        return await self._inject(payload)
+
+    async def autocomplete(self, command: str, user: int, channel: int, focused: str,
+                           **values: Any) -> FakeInteraction:
+        payload = self._interaction_base(4, user, channel)
+        cmd, options = self._options(command, values, focused, {})
+        payload["data"] = {"id": cmd["id"], "name": cmd["name"], "type": 1, "options": options}
+        return await self._inject(payload)
+
+    async def press(self, message: dict[str, Any], custom_id: str, user: int,
+                    values: list[str] | None = None) -> FakeInteraction:
+        """A button press (or a select choice, with values) on a message the bot posted."""
+        component = next((c for row in message.get("components", []) for c in row.get("components", [])
+                          if c.get("custom_id") == custom_id), None)
+        if component is None:
+            raise KeyError(f"no component {custom_id!r} on message {message['id']}")
+        payload = self._interaction_base(3, user, int(message["channel_id"]))
+        payload["message"] = message
+        payload["data"] = {"custom_id": custom_id, "component_type": component["type"]}
+        if values is not None:
+            payload["data"]["values"] = values
+        return await self._inject(payload)
+
+    async def submit_modal(self, opened_by: FakeInteraction, user: int, **values: str) -> FakeInteraction:
+        """Submits the modal the bot opened in answer to `opened_by`, typing `values` by custom_id."""
+        modal = opened_by.modal
+        if modal is None:
+            raise AssertionError(f"interaction {opened_by.id} opened no modal")
+        payload = self._interaction_base(5, user, opened_by.channel_id)
+        rows = []
+        for row in modal["components"]:
+            inner = row.get("components") or [row["component"]]
+            filled = [{"type": c["type"], "custom_id": c["custom_id"], "value": values.get(c["custom_id"], "")}
+                      for c in inner]
+            rows.append({"type": 1, "components": filled} if row["type"] == 1
+                        else {"type": row["type"], "component": filled[0]})
+        payload["data"] = {"custom_id": modal["custom_id"], "components": rows}
+        if opened_by.payload.get("message"):
+            payload["message"] = opened_by.payload["message"]
+        return await self._inject(payload)
+
+    # ------------------------------------------------------------ gateway
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self._sockets.add(ws)
+        try:
+            await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 41250}}))
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    continue
+                data = json.loads(msg.data)
+                if data["op"] == 1:
+                    await ws.send_str(json.dumps({"op": 11}))
+                elif data["op"] == 2:
+                    await self._identify(ws, data["d"])
+        finally:
+            self._sockets.discard(ws)
+        return ws
+
+    async def _identify(self, ws: web.WebSocketResponse, d: dict[str, Any]) -> None:
+        self.identified.append(d)
+        if d.get("token") != self.token:
+            await ws.close(code=4004, message=b"Authentication failed.")
+            return
+        for bit, name in PRIVILEGED_INTENTS.items():
+            if d.get("intents", 0) & bit:
+                self.violations.append(f"IDENTIFY asks for the privileged intent {name}")
+        ready = {"v": 10, "user": self.bot_user, "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
+                 "session_id": f"session-{len(self.identified)}", "resume_gateway_url": self.gateway_url,
+                 "application": {"id": str(APP_ID), "flags": 0}, "private_channels": [], "relationships": []}
+        await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": next(self._seq), "d": ready}))
+        await ws.send_str(json.dumps({"op": 0, "t": "GUILD_CREATE", "s": next(self._seq),
+                                      "d": self.guild_payload()}))
+
+    # ------------------------------------------------------------ CDN
+
+    async def _cdn(self, request: web.Request) -> web.Response:
+        key = request.match_info["key"]
+        self.cdn_fetches.append(key)
+        if key not in self.cdn:
+            return web.Response(status=404)
+        data, ctype = self.cdn[key]
+        return web.Response(body=data, content_type=ctype or "application/octet-stream")
+
+    # ------------------------------------------------------------ REST
+
+    async def _rest(self, request: web.Request) -> web.Response:
+        path = "/" + request.match_info["tail"]
+        body, files = await self._read_body(request)
+        rec = Request(request.method, path, dict(request.query), dict(request.headers), body, files,
+                      time.monotonic())
+        self.requests.append(rec)
+        if self.spec is not None:
+            auth = request.headers.get("Authorization")
+            self.violations += self.spec.check(request.method, path, rec.query, request.content_type or "",
+                                               body, list(files), auth, self.token)
+        try:
+            response = self._limited(rec) or await self._route(rec)
+        except _Refused as e:
+            response = _json(e.status, {"message": e.message, "code": e.code})
+        except Exception as e:  # a bug in the fake: make it loud in the test, not a hang
+            self.violations.append(f"fake server error on {rec.method} {path}: {e!r}")
+            response = _json(500, {"message": repr(e), "code": 0})
+        rec.status = response.status
+        await self._notify()
+        return response
+
+    async def _read_body(self, request: web.Request) -> tuple[Any, dict[str, tuple[str, bytes]]]:
+        files: dict[str, tuple[str, bytes]] = {}
+        if not request.can_read_body:
+            return None, files
+        if request.content_type.startswith("multipart/"):
+            body = None
+            reader = await request.multipart()
+            async for part in reader:
+                data = await part.read()  # type: ignore[union-attr]
+                if part.name == "payload_json":
+                    body = json.loads(data)
+                else:
+                    files[part.name or ""] = (part.filename or "", bytes(data))  # type: ignore[union-attr]
+            return body, files
+        raw = await request.read()
+        if not raw:
+            return None, files
+        try:
+            return json.loads(raw), files
+        except ValueError:
+            self.violations.append(f"{request.method} {request.path}: body is not JSON")
+            return None, files
+
+    def _limited(self, rec: Request) -> web.Response | None:
+        for lim in self._limits:
+            if lim.method == rec.method and lim.pattern.search(rec.path):
+                self._limits.remove(lim)
+                headers = {"Via": "1.1 google", "Retry-After": str(max(1, round(lim.retry_after))),
+                           "X-RateLimit-Scope": "global" if lim.is_global else "user"}
+                if lim.is_global:
+                    headers["X-RateLimit-Global"] = "true"
+                else:
+                    headers.update({"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "0",
+                                    "X-RateLimit-Reset-After": str(lim.retry_after),
+                                    "X-RateLimit-Bucket": "fake-bucket"})
+                return _json(429, {"message": "You are being rate limited.", "retry_after": lim.retry_after,
+                                   "global": lim.is_global}, headers)
+        return None
+
+    async def _route(self, rec: Request) -> web.Response:
+        for method, rx, handler in self._table:
+            if method == rec.method:
+                m = rx.match(rec.path)
+                if m:
+                    return await handler(rec, **m.groupdict())
+        self.violations.append(f"{rec.method} {rec.path}: not implemented by the fake")
+        return _json(404, {"message": "404: Not Found", "code": 0})
+
+    def _routes(self) -> list[tuple[str, re.Pattern[str], Callable[..., Any]]]:
+        table: list[tuple[str, str, Callable[..., Any]]] = [
+            ("GET", r"/users/@me", self._me),
+            ("GET", r"/oauth2/applications/@me", self._application),
+            ("PUT", r"/applications/(?P<app>\d+)/commands", self._put_commands),
+            ("PUT", r"/applications/(?P<app>\d+)/guilds/(?P<guild>\d+)/commands", self._put_commands),
+            ("POST", r"/interactions/(?P<iid>\d+)/(?P<token>[^/]+)/callback", self._callback),
+            ("POST", r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)", self._followup),
+            ("GET", r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)/messages/(?P<mid>@original|\d+)", self._get_wh),
+            ("PATCH", r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)/messages/(?P<mid>@original|\d+)", self._edit_wh),
+            ("DELETE", r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)/messages/(?P<mid>@original|\d+)", self._del_wh),
+            ("POST", r"/channels/(?P<cid>\d+)/messages", self._create_message),
+            ("POST", r"/channels/(?P<cid>\d+)/threads", self._create_thread),
+            ("GET", r"/channels/(?P<cid>\d+)", self._get_channel),
+            ("PATCH", r"/channels/(?P<cid>\d+)", self._edit_channel),
+            ("PUT", r"/channels/(?P<cid>\d+)/thread-members/(?P<uid>\d+|@me)", self._no_content),
+        ]
+        return [(m, re.compile(f"^{rx}$"), h) for m, rx, h in table]
+
+    async def _no_content(self, rec: Request, **_: str) -> web.Response:
+        return web.Response(status=204)
+
+    async def _me(self, rec: Request) -> web.Response:
+        if rec.headers.get("Authorization") != f"Bot {self.token}":
+            raise _Refused(401, 0, "401: Unauthorized")
+        return _json(200, {**self.bot_user, "verified": True, "mfa_enabled": False, "locale": "en-US"})
+
+    async def _application(self, rec: Request) -> web.Response:
+        owner = self._user(1, "owner")
+        return _json(200, {"id": str(APP_ID), "name": "worldloom", "icon": None, "description": "",
+                           "bot_public": True, "bot_require_code_grant": False, "verify_key": "0" * 64,
+                           "owner": owner, "team": None, "flags": 0, "summary": "", "rpc_origins": [],
+                           "bot": self.bot_user})
+
+    async def _put_commands(self, rec: Request, app: str, guild: str | None = None) -> web.Response:
+        out = []
+        for cmd in rec.json or []:
+            stored = {**cmd, "id": str(self.snowflake()), "application_id": app, "version": str(self.snowflake()),
+                      "type": cmd.get("type", 1), "default_member_permissions": cmd.get("default_member_permissions"),
+                      "nsfw": cmd.get("nsfw", False), "options": cmd.get("options", [])}
+            if guild:
+                stored["guild_id"] = guild
+            self.commands[cmd["name"]] = stored
+            out.append(stored)
+        return _json(200, out)
+
+    def _ix(self, token: str) -> FakeInteraction:
+        ix = self.by_token.get(token)
+        if ix is None:
+            raise _Refused(404, 10015, "Unknown Webhook")
+        if ix.expired or time.monotonic() - ix.dispatched_at > TOKEN_LIFETIME_S:
+            raise _Refused(401, 50027, "Invalid Webhook Token")
+        return ix
+
+    async def _callback(self, rec: Request, iid: str, token: str) -> web.Response:
+        ix = self.interactions.get(int(iid))
+        if ix is None or ix.token != token:
+            raise _Refused(404, 10062, "Unknown interaction")
+        if ix.callback is not None:
+            self.violations.append(f"interaction {iid} acknowledged twice")
+            raise _Refused(400, 40060, "Interaction has already been acknowledged.")
+        late = time.monotonic() - ix.dispatched_at
+        if late > ACK_DEADLINE_S:
+            self.violations.append(f"interaction {iid} acknowledged after {late:.2f} s (the limit is 3 s)")
+            raise _Refused(404, 10062, "Unknown interaction")
+        ix.callback, ix.acked_at = rec, rec.at
+        body = rec.json or {}
+        ctype, data = body.get("type"), body.get("data") or {}
+        interaction = {"id": iid, "type": ix.type}
+        resource: dict[str, Any] = {"type": ctype}
+        if ctype in (4, 5):
+            ix.ephemeral = bool(data.get("flags", 0) & 64)
+            flags = (64 if ix.ephemeral else 0) | (128 if ctype == 5 else 0)
+            msg = self._new_message(ix.channel_id, data if ctype == 4 else {}, rec.files, flags=flags,
+                                    interaction=ix)
+            ix.original_id = int(msg["id"])
+            resource["message"] = msg
+            interaction.update(response_message_id=msg["id"], response_message_loading=ctype == 5,
+                               response_message_ephemeral=ix.ephemeral)
+        elif ctype in (6, 7):
+            if ix.type not in (3, 5):
+                self.violations.append(f"callback type {ctype} answers only components and modals")
+            ix.original_id = int(ix.payload["message"]["id"]) if ix.payload.get("message") else None
+            if ctype == 7 and ix.original_id:
+                self._apply_edit(self.messages[ix.original_id], data, rec.files)
+        elif ctype == 8:
+            ix.choices = data.get("choices", [])
+            if len(ix.choices) > 25:
+                self.violations.append("autocomplete answered with more than 25 choices")
+        elif ctype == 9:
+            ix.modal = data
+        return _json(200, {"interaction": interaction, "resource": resource})
+
+    async def _followup(self, rec: Request, app: str, token: str) -> web.Response:
+        ix = self._ix(token)
+        if ix.callback is None:
+            self.violations.append(f"followup to interaction {ix.id} before it was acknowledged")
+        body = rec.json or {}
+        msg = self._new_message(ix.channel_id, body, rec.files, flags=body.get("flags", 0) or 0, interaction=ix)
+        ix.followups.append(int(msg["id"]))
+        return _json(200, msg)
+
+    def _wh_message(self, ix: FakeInteraction, mid: str) -> dict[str, Any]:
+        target = ix.original_id if mid == "@original" else int(mid)
+        msg = self.messages.get(target or 0)
+        if msg is None:
+            raise _Refused(404, 10008, "Unknown Message")
+        return msg
+
+    async def _get_wh(self, rec: Request, app: str, token: str, mid: str) -> web.Response:
+        return _json(200, self._wh_message(self._ix(token), mid))
+
+    async def _edit_wh(self, rec: Request, app: str, token: str, mid: str) -> web.Response:
+        msg = self._wh_message(self._ix(token), mid)
+        self._apply_edit(msg, rec.json or {}, rec.files)
+        return _json(200, msg)
+
+    async def _del_wh(self, rec: Request, app: str, token: str, mid: str) -> web.Response:
+        msg = self._wh_message(self._ix(token), mid)
+        self.messages.pop(int(msg["id"]), None)
+        return web.Response(status=204)
+
+    async def _create_message(self, rec: Request, cid: str) -> web.Response:
+        channel = self._channel(int(cid))
+        body = rec.json or {}
+        meta = channel.get("thread_metadata")
+        if meta and meta["archived"]:
+            if meta["locked"]:
+                raise _Refused(403, 50083, "Thread is archived")
+            meta["archived"] = False  # sending into an unlocked archived thread reopens it
+        nonce = body.get("nonce")
+        if nonce is not None and body.get("enforce_nonce"):
+            for m in self.channel_messages(int(cid)):
+                if m.get("nonce") == nonce and m["author"]["id"] == str(BOT_ID):
+                    return _json(200, m)  # Discord answers a repeated nonce with the first message
+        msg = self._new_message(int(cid), body, rec.files)
+        return _json(200, msg)
+
+    async def _create_thread(self, rec: Request, cid: str) -> web.Response:
+        parent = self._channel(int(cid))
+        body = rec.json or {}
+        tid = self.snowflake()
+        if parent["type"] == 15:
+            thread = self._thread(tid, body["name"], int(cid), 11, BOT_ID,
+                                  auto_archive=body.get("auto_archive_duration") or 1440)
+            self.channels[tid] = thread
+            first = self._new_message(tid, body.get("message") or {}, rec.files, message_id=tid)
+            response = {**thread, "message": first}
+        elif parent["type"] == 0:
+            ttype = body.get("type") or 12  # like Discord: no type means a private thread
+            thread = self._thread(tid, body["name"], int(cid), ttype, BOT_ID,
+                                  auto_archive=body.get("auto_archive_duration") or 1440)
+            self.channels[tid] = thread
+            response = thread
+        else:
+            raise _Refused(400, 50024, "Cannot execute action on this channel type")
+        await self.dispatch("THREAD_CREATE", {**self.channels[tid], "newly_created": True})
+        return _json(201, response)
+
+    async def _get_channel(self, rec: Request, cid: str) -> web.Response:
+        return _json(200, self._channel(int(cid)))
+
+    async def _edit_channel(self, rec: Request, cid: str) -> web.Response:
+        channel = self._channel(int(cid))
+        body = rec.json or {}
+        meta = channel.get("thread_metadata")
+        if meta is not None:
+            if meta["locked"] and "archived" in body:
+                raise _Refused(403, 50013, "Missing Permissions")
+            for key in ("archived", "locked", "auto_archive_duration"):
+                if key in body:
+                    meta[key] = body[key]
+        if "name" in body:
+            channel["name"] = body["name"]
+        await self.dispatch("THREAD_UPDATE" if meta is not None else "CHANNEL_UPDATE", channel)
+        return _json(200, channel)
+
+    def _channel(self, cid: int) -> dict[str, Any]:
+        channel = self.channels.get(cid)
+        if channel is None:
+            raise _Refused(404, 10003, "Unknown Channel")
+        return channel
+
+    # ------------------------------------------------------------ messages
+
+    def _new_message(self, channel_id: int, body: dict[str, Any], files: dict[str, tuple[str, bytes]], *,
+                     flags: int = 0, interaction: FakeInteraction | None = None,
+                     message_id: int | None = None) -> dict[str, Any]:
+        self._check_content(body)
+        mid = message_id or self.snowflake()
+        msg: dict[str, Any] = {
+            "id": str(mid), "channel_id": str(channel_id), "guild_id": str(GUILD_ID), "author": self.bot_user,
+            "content": body.get("content") or "", "timestamp": now_iso(), "edited_timestamp": None, "tts": False,
+            "mention_everyone": False, "mentions": [], "mention_roles": [], "attachments": [],
+            "embeds": body.get("embeds") or [], "pinned": False, "type": 0, "flags": flags,
+            "components": body.get("components") or [],
+        }
+        if body.get("nonce") is not None:
+            msg["nonce"] = body["nonce"]
+        if interaction is not None:
+            msg["webhook_id"] = str(APP_ID)
+            msg["application_id"] = str(APP_ID)
+            msg["type"] = 20 if interaction.type == 2 else 0
+            msg["interaction_metadata"] = {"id": str(interaction.id), "type": interaction.type,
+                                           "user": self.users[interaction.user_id],
+                                           "authorizing_integration_owners": {"0": str(GUILD_ID)}}
+        msg["attachments"] = self._attachments(body, files)
+        self.messages[mid] = msg
+        channel = self.channels.get(channel_id)
+        if channel is not None and "message_count" in channel:
+            channel["message_count"] += 1
+            channel["total_message_sent"] += 1
+        return msg
+
+    def _check_content(self, body: dict[str, Any]) -> None:
+        content = body.get("content") or ""
+        if len(content) > 2000:
+            self.violations.append(f"message content has {len(content)} characters (the limit is 2000)")
+            raise _Refused(400, 50035, "Invalid Form Body: content: Must be 2000 or fewer in length.")
+
+    def _attachments(self, body: dict[str, Any], files: dict[str, tuple[str, bytes]],
+                     keep: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+        out = list(keep or [])
+        described = {str(a.get("id")): a for a in body.get("attachments") or []}
+        for name, (filename, data) in files.items():
+            if len(data) > ATTACHMENT_LIMIT:
+                self.violations.append(f"uploaded {filename} of {len(data)} bytes (the limit is {ATTACHMENT_LIMIT})")
+                raise _Refused(413, 40005, "Request entity too large")
+            index = name[len("files["):-1] if name.startswith("files[") else name
+            meta = described.get(index, {})
+            aid = self._attachment(meta.get("filename") or filename, data, _guess_type(filename))
+            out.append({**self.cdn_attachment(aid), "ephemeral": False})
+        return out
+
+    def _apply_edit(self, msg: dict[str, Any], body: dict[str, Any], files: dict[str, tuple[str, bytes]]) -> None:
+        self._check_content(body)
+        if "content" in body:
+            msg["content"] = body["content"] or ""
+        if "components" in body:
+            msg["components"] = body["components"] or []
+        if "embeds" in body:
+            msg["embeds"] = body["embeds"] or []
+        if "attachments" in body or files:
+            kept_ids = {str(a.get("id")) for a in body.get("attachments") or []}
+            keep = [a for a in msg["attachments"] if a["id"] in kept_ids]
+            msg["attachments"] = self._attachments(body, files, keep)
+        msg["flags"] = msg["flags"] & ~128  # an edit ends "thinking"
+        msg["edited_timestamp"] = now_iso()
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, code: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def _json(status: int, data: Any, headers: dict[str, str] | None = None) -> web.Response:
+    # Exactly "application/json": with a charset discord.py reads the body as text.
+    return web.Response(status=status, body=json.dumps(data).encode(), headers={
+        "Content-Type": "application/json", **(headers or {})})
+
+
+def _guess_type(filename: str) -> str:
+    ext = filename.rsplit(".", 1)[-1].lower()
+    return {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp",
+            "json": "application/json", "zip": "application/zip"}.get(ext, "application/octet-stream")
