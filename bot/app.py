@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.rendering import Renderings
@@ -13,6 +15,9 @@ from bot.service import WorldService
 from bot.store import Store
 from engine.jobs import Renderer
 from engine.queue import Engine
+
+if TYPE_CHECKING:
+    from engine.llm_planner import LLMPlanner
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +32,8 @@ class App:
 
 
 @asynccontextmanager
-async def open_app(settings: Settings, renderer: Renderer | None = None) -> AsyncIterator[App]:
+async def open_app(settings: Settings, renderer: Renderer | None = None,
+                   planner: LLMPlanner | None = None) -> AsyncIterator[App]:
     """Opens the database, starts the engine, builds the service; closes them in reverse order."""
     async with Store.open(settings.database) as store:
         if renderer is None:
@@ -39,9 +45,29 @@ async def open_app(settings: Settings, renderer: Renderer | None = None) -> Asyn
         async with engine:
             renderings = Renderings(store, engine, renderer_name=renderer.name, budget=settings.prompt_budget,
                                     count_tokens=getattr(renderer, "count_tokens", None))
+            llm = planner or await _llm_planner(settings)
+            if llm is not None:
+                renderings.planner, renderings.planner_blocks = llm.plan, True
             service = WorldService(store, renderings, limits=settings.limits)
-            log.info("worldloom ready: database %s, renderer %s", settings.database, renderer.name)
+            log.info("worldloom ready: database %s, renderer %s, planner %s", settings.database, renderer.name,
+                     "llm" if llm else "rule")
             try:
                 yield App(settings, store, engine, renderings, service)
             finally:
                 await renderings.close()
+                if llm is not None:
+                    llm.close()
+
+
+async def _llm_planner(settings: Settings) -> LLMPlanner | None:
+    """The model-backed planner when configured; loading the model happens off the event loop."""
+    if settings.planner != "llm":
+        return None
+    model = str(settings.llm.get("model") or "")
+    if not model:
+        log.warning("planner = \"llm\" but [llm] model is empty: using the rule planner")
+        return None
+    from engine.llm_planner import LLMPlanner, transformers_generator
+
+    generate = await asyncio.to_thread(transformers_generator, model)
+    return LLMPlanner(generate, timeout_s=float(settings.llm.get("timeout_s", 5.0)))

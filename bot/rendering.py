@@ -21,7 +21,7 @@ from bot.context import Actor, Delivery, Outlet, Place, RenderTicket, Reply
 from bot.store import UNFINISHED, JobRow, Store
 from engine.appearance import character_text
 from engine.jobs import Reference, RenderCancelled, RenderJob, RenderResult
-from engine.planner import PlanOptions, plan
+from engine.planner import Plan, PlanOptions, plan
 from engine.prompt import compile_prompt
 from engine.queue import Engine, JobHandle, RenderFailed
 from engine.world import (
@@ -47,6 +47,10 @@ class Renderings:
     renderer_name: str = "sketch"
     budget: int = 225
     count_tokens: Callable[[str], int] | None = None
+    # The rule planner runs inline (well under a millisecond); a model-backed one blocks, so
+    # it runs in a worker thread while the world's lock is held.
+    planner: Callable[[World, str, PlanOptions], Plan] = plan
+    planner_blocks: bool = False
     outlets: dict[str, Outlet] = field(default_factory=dict)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _tickets: dict[str, RenderTicket] = field(default_factory=dict)
@@ -57,7 +61,11 @@ class Renderings:
                    actor: Actor, place: Place, text: str) -> Reply:
         world = cached.world
         opts = cmd.options
-        p = plan(world, cmd.text, PlanOptions(carry_characters=isinstance(cmd, c.ContinueStory)))
+        options = PlanOptions(carry_characters=isinstance(cmd, c.ContinueStory))
+        if self.planner_blocks:
+            p = await asyncio.to_thread(self.planner, world, cmd.text, options)
+        else:
+            p = self.planner(world, cmd.text, options)
         after = world
         for ev in p.events:
             if isinstance(ev, AppearanceChanged):

@@ -220,3 +220,34 @@ async def test_why_explains_a_panel(app: App) -> None:
     await say(app, "/continue close-up Mira smiles")
     text = (await say(app, "/why 1")).text
     assert "Panel 1" in text and "Kept from before" in text and "Mira" in text and "Dropped" in text
+
+
+async def test_a_configured_llm_planner_plans_off_the_loop_and_falls_back(tmp_path) -> None:
+    import json
+    import threading
+
+    from bot.app import open_app
+    from bot.config import Settings
+    from engine.llm_planner import LLMPlanner
+    from engine.renderers.sketch import SketchRenderer
+
+    threads: list[str] = []
+
+    def generate(prompt: str) -> str:
+        threads.append(threading.current_thread().name)
+        if len(threads) > 1:  # the second answer is garbage, as from a tiny random model
+            return "I am a tiny random model ###"
+        return json.dumps({"shot": {"characters": ["Mira"], "camera": "wide shot", "action": "Mira dances"},
+                           "events": [{"type": "scene", "weather": "snow"}]})
+
+    async with open_app(Settings(database=str(tmp_path / "w.db")), renderer=SketchRenderer(),
+                        planner=LLMPlanner(generate, timeout_s=5)) as app:
+        outlet = RecordingOutlet()
+        app.renderings.outlets["test"] = outlet
+        await start(app)
+        await say(app, "/continue Mira dances in the snow")
+        await say(app, "/continue Mira sings")
+        planned, fallback = outlet.delivered
+    assert planned.record["shot"]["camera"] == "wide shot" and planned.record["scene"]["weather"] == "snow"
+    assert fallback.record["shot"]["action"] == "Mira sings"  # the rule planner's reading
+    assert threads and threading.main_thread().name not in threads
