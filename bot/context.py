@@ -73,6 +73,10 @@ class Delivery:
     record: dict[str, Any]
 
 
+class DeliveryRefused(Exception):
+    """The platform will never take this panel (thread deleted, access lost): stop retrying it."""
+
+
 class Outlet(Protocol):
     """What a platform provides to post finished panels (and failures) into a thread."""
 

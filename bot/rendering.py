@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from bot import commands as c
-from bot.context import Actor, Delivery, Outlet, Place, RenderTicket, Reply
+from bot.context import Actor, Delivery, DeliveryRefused, Outlet, Place, RenderTicket, Reply
 from bot.store import UNFINISHED, JobRow, Store
 from engine.appearance import character_text
 from engine.jobs import Reference, RenderCancelled, RenderJob, RenderResult
@@ -183,7 +183,11 @@ class Renderings:
         record = dict(row.spec["record"])
         delivery = Delivery(job_id=row.id, world_id=row.world_id, panel=row.panel, take=row.take,
                             place=_place(row), author=row.author, caption=caption(record), png=png, record=record)
-        message_id = await outlet.deliver(delivery)
+        try:
+            message_id = await outlet.deliver(delivery)
+        except DeliveryRefused as e:
+            await self.store.set_job_state(row.id, "failed", f"delivery refused: {e}")
+            raise
         await self.store.job_posted(row.id, message_id)
         return message_id
 
@@ -195,6 +199,8 @@ class Renderings:
                 try:
                     await self.post(row.id)
                     count += 1
+                except DeliveryRefused as e:
+                    log.warning("recovered job %s can no longer be posted: %s", row.id, e)
                 except Exception:
                     log.exception("could not post recovered job %s", row.id)
         for row in await self.store.jobs_in_state(*UNFINISHED):

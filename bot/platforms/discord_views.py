@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from PIL import Image
 
-from bot.context import Delivery, Place, RenderTicket
+from bot.context import Delivery, DeliveryRefused, Place, RenderTicket
 
 if TYPE_CHECKING:
     from bot.platforms.discord_app import Handler
@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 MAX_CONTENT = 2000
 DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
+# Unknown channel, missing access, thread locked: retrying after a restart cannot help.
+GONE_FOR_GOOD = frozenset({10003, 50001, 50083})
 _WORLD = r"(?P<world>[0-9A-Za-z_-]{1,40})"
 _PANEL = r"(?P<panel>[0-9]{1,10})"
 
@@ -160,10 +162,15 @@ class DiscordOutlet:
             data, ext = await asyncio.to_thread(shrink_to_fit, data, limit), "jpg"
         take = f" (take {d.take + 1})" if d.take else ""
         caption = clip(f"**#{d.panel}**{take} · {d.caption.removeprefix(f'#{d.panel} · ')}")
-        msg = await self._channel(d.place).send(
-            caption, file=UploadFile(io.BytesIO(data), filename=f"panel-{d.panel:03d}-{d.take}.{ext}"),
-            view=panel_view(d.world_id, d.panel), nonce=d.job_id[:25],
-            allowed_mentions=discord.AllowedMentions.none())
+        try:
+            msg = await self._channel(d.place).send(
+                caption, file=UploadFile(io.BytesIO(data), filename=f"panel-{d.panel:03d}-{d.take}.{ext}"),
+                view=panel_view(d.world_id, d.panel), nonce=d.job_id[:25],
+                allowed_mentions=discord.AllowedMentions.none())
+        except discord.HTTPException as e:
+            if e.code in GONE_FOR_GOOD:
+                raise DeliveryRefused(f"Discord error {e.code}: {e.text}") from e
+            raise
         return str(msg.id)
 
     async def failed(self, place: Place, job_id: str, panel: int, error: str) -> None:
