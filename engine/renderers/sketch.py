@@ -17,46 +17,52 @@ from typing import Any
 from PIL import Image, ImageChops
 
 from engine.jobs import Progress, RenderCancelled, RenderJob
+from engine.renderers.sketch_draw import SafeDraw, ellipsize, font, label, wrap
+from engine.renderers.sketch_figures import Figure, draw_figure, figure_for
 from engine.renderers.sketch_palette import (
     INK,
     PAPER,
     RGB,
-    Backdrop,
-    Figure,
     Light,
-    SafeDraw,
     as_list,
     as_text,
     character_colours,
-    draw_backdrop,
-    draw_figure,
-    draw_props,
-    ellipsize,
-    figure_for,
-    font,
-    label,
     light_source,
     mix,
     shade,
     stable_bytes,
     time_light,
     words,
-    wrap,
 )
+from engine.renderers.sketch_scenes import Backdrop, draw_backdrop, draw_props
 
 __all__ = ["SketchRenderer", "character_colours", "draw_panel", "render_panel", "storyboard_sheet"]
 # camera -> (figure height, head top, horizon), as fractions of the scene height.
 CAMERAS: dict[str, tuple[float, float, float]] = {
-    "extreme close up": (5.2, 0.06, 0.62), "close up": (3.2, 0.1, 0.62),
-    "medium shot": (1.25, 0.12, 0.6), "full body": (0.66, 0.24, 0.6),
-    "wide shot": (0.34, 0.5, 0.55), "establishing shot": (0.18, 0.64, 0.5),
-    "low angle": (0.78, 0.2, 0.8), "high angle": (0.5, 0.36, 0.3),
-    "bird's eye view": (0.26, 0.49, 0.06), "over the shoulder": (0.8, 0.16, 0.6),
+    "extreme close up": (5.2, 0.06, 0.62),
+    "close up": (3.2, 0.1, 0.62),
+    "medium shot": (1.25, 0.12, 0.6),
+    "full body": (0.66, 0.24, 0.6),
+    "wide shot": (0.34, 0.5, 0.55),
+    "establishing shot": (0.18, 0.64, 0.5),
+    "low angle": (0.78, 0.2, 0.8),
+    "high angle": (0.5, 0.36, 0.3),
+    "bird's eye view": (0.26, 0.49, 0.06),
+    "over the shoulder": (0.8, 0.16, 0.6),
 }
-ALIASES = {"closeup": "close up", "medium": "medium shot", "long shot": "wide shot",
-           "wide": "wide shot", "birds eye": "bird's eye view", "bird's eye": "bird's eye view",
-           "overhead": "bird's eye view", "top down": "bird's eye view", "ecu": "extreme close up",
-           "cowboy": "medium shot", "waist up": "medium shot"}
+ALIASES = {
+    "closeup": "close up",
+    "medium": "medium shot",
+    "long shot": "wide shot",
+    "wide": "wide shot",
+    "birds eye": "bird's eye view",
+    "bird's eye": "bird's eye view",
+    "overhead": "bird's eye view",
+    "top down": "bird's eye view",
+    "ecu": "extreme close up",
+    "cowboy": "medium shot",
+    "waist up": "medium shot",
+}
 MAX_FIGURES = 6
 
 
@@ -82,15 +88,24 @@ def parse_board(raw: Any, panel: int) -> Board:
     """Read a board dict defensively: wrong types become empty values."""
     b = raw if isinstance(raw, dict) else {}
     chars = b.get("characters")
-    chars = [c if isinstance(c, dict) else {"name": as_text(c)} for c in chars[:40]] \
-        if isinstance(chars, (list, tuple)) else []
+    chars = (
+        [c if isinstance(c, dict) else {"name": as_text(c)} for c in chars[:40]]
+        if isinstance(chars, (list, tuple))
+        else []
+    )
     return Board(
-        panel=as_text(b.get("panel"), 12) or str(panel), caption=as_text(b.get("caption")),
-        action=as_text(b.get("action")), camera=" ".join(words(as_text(b.get("camera")).replace("-", " "))),
-        location=as_text(b.get("location"), 80), place=as_text(b.get("location_description")),
-        props=as_list(b.get("props"), 8), time=as_text(b.get("time_of_day"), 40),
-        lighting=as_text(b.get("lighting"), 80), light_from=as_text(b.get("light_from"), 20).lower(),
-        weather=as_text(b.get("weather"), 40).lower(), characters=chars,
+        panel=as_text(b.get("panel"), 12) or str(panel),
+        caption=as_text(b.get("caption")),
+        action=as_text(b.get("action")),
+        camera=" ".join(words(as_text(b.get("camera")).replace("-", " "))),
+        location=as_text(b.get("location"), 80),
+        place=as_text(b.get("location_description")),
+        props=as_list(b.get("props"), 8),
+        time=as_text(b.get("time_of_day"), 40),
+        lighting=as_text(b.get("lighting"), 80),
+        light_from=as_text(b.get("light_from"), 20).lower(),
+        weather=as_text(b.get("weather"), 40).lower(),
+        characters=chars,
     )
 
 
@@ -112,8 +127,10 @@ def _layout(b: Board, w: int, h: int) -> list[tuple[Figure, float, float, float]
     out: list[tuple[Figure, float, float, float]] = []
     if name == "over the shoulder" and n >= 2:
         figs[0] = replace(figs[0].facing_away(), scale=1.0)
-        rest = [(f.facing(-1), w * (0.5 + 0.45 * (i + 0.5) / (n - 1)), top * h, size * h / max(1, (n - 1) ** 0.3))
-                for i, f in enumerate(figs[1:])]
+        rest = [
+            (f.facing(-1), w * (0.5 + 0.45 * (i + 0.5) / (n - 1)), top * h, size * h / max(1, (n - 1) ** 0.3))
+            for i, f in enumerate(figs[1:])
+        ]
         return [*rest, (figs[0], w * 0.14, h * 0.36, h * 2.3)]
     for i, f in enumerate(figs):
         cell = w / n
@@ -128,14 +145,18 @@ def _layout(b: Board, w: int, h: int) -> list[tuple[Figure, float, float, float]
 def _gradient_mask(size: tuple[int, int], side: str, peak: int) -> Image.Image:
     """An L mask that is `peak` on the side away from the light and 0 towards it."""
     g = Image.linear_gradient("L")
-    g = {"left": g.transpose(Image.Transpose.TRANSPOSE),
-         "right": g.transpose(Image.Transpose.TRANSPOSE).transpose(Image.Transpose.FLIP_LEFT_RIGHT),
-         "above": g, "below": g.transpose(Image.Transpose.FLIP_TOP_BOTTOM)}.get(side, g)
+    g = {
+        "left": g.transpose(Image.Transpose.TRANSPOSE),
+        "right": g.transpose(Image.Transpose.TRANSPOSE).transpose(Image.Transpose.FLIP_LEFT_RIGHT),
+        "above": g,
+        "below": g.transpose(Image.Transpose.FLIP_TOP_BOTTOM),
+    }.get(side, g)
     return g.resize(size, Image.Resampling.BILINEAR).point(lambda v: v * peak // 255)
 
 
-def _glow(size: tuple[int, int], centre: tuple[float, float], radius: float, colour: RGB,
-          strength: float) -> Image.Image:
+def _glow(
+    size: tuple[int, int], centre: tuple[float, float], radius: float, colour: RGB, strength: float
+) -> Image.Image:
     """An RGB image that is `colour` at centre fading to black: for a screen blend."""
     r = max(2, int(radius))
     blob = ImageChops.invert(Image.radial_gradient("L")).resize((2 * r, 2 * r), Image.Resampling.BILINEAR)
@@ -150,15 +171,21 @@ def _light(scene: Image.Image, b: Board, light: Light, bd: Backdrop) -> Image.Im
     if light.strength:
         scene = Image.blend(scene, Image.new("RGB", scene.size, light.tint), light.strength)
     src = light_source(b.lighting)
-    side = {"left": (0.0, 0.45), "right": (1.0, 0.45), "above": (0.5, 0.0), "behind": (0.5, 0.55),
-            "front": (0.5, 1.0)}.get(b.light_from)
+    side = {
+        "left": (0.0, 0.45),
+        "right": (1.0, 0.45),
+        "above": (0.5, 0.0),
+        "behind": (0.5, 0.55),
+        "front": (0.5, 1.0),
+    }.get(b.light_from)
     if src:
         colour, strength = src
         centre = (w * side[0], h * side[1]) if side else bd.lamp or (w * 0.5, h * 0.4)
         scene = ImageChops.screen(scene, _glow(scene.size, centre, max(w, h) * 0.55, colour, strength))
         if "neon" in b.lighting.lower():  # neon comes in pairs: cyan answers the magenta
-            scene = ImageChops.screen(scene, _glow(scene.size, (w - centre[0], h * 0.5), max(w, h) * 0.5,
-                                                   (30, 220, 255), strength * 0.8))
+            scene = ImageChops.screen(
+                scene, _glow(scene.size, (w - centre[0], h * 0.5), max(w, h) * 0.5, (30, 220, 255), strength * 0.8)
+            )
     away = {"left": "left", "right": "right", "above": "above", "front": ""}.get(b.light_from, "")
     if away:
         dark = scene.point(lambda v: v * 55 // 100)
@@ -200,8 +227,11 @@ def _weather(scene: Image.Image, b: Board, light: Light, bd: Backdrop, seed: int
         d.line(pts, fill=(255, 255, 255, 255), width=max(1, w // 300))
     if "fog" in kinds or "mist" in kinds:
         veil = _gradient_mask(scene.size, "below", 150)
-        layer.alpha_composite(Image.merge("RGBA", (*Image.new("RGB", scene.size, mix((220, 224, 230), light.tint,
-                                                    light.strength)).split(), veil)))
+        layer.alpha_composite(
+            Image.merge(
+                "RGBA", (*Image.new("RGB", scene.size, mix((220, 224, 230), light.tint, light.strength)).split(), veil)
+            )
+        )
     if bd.interior:  # only the windows show the weather
         keep = Image.new("L", scene.size, 0)
         for box in bd.windows:
@@ -236,8 +266,10 @@ def draw_panel(job: RenderJob) -> Image.Image:
         box = draw_figure(fd, fig, cx, top, s)
         feet = top + s
         if feet < sh:  # contact shadow so figures stand on the floor instead of floating
-            gd.ellipse((cx - s * 0.16, feet - s * 0.025, cx + s * 0.16, feet + s * 0.025),
-                       fill=shade(scene.getpixel((int(min(max(cx, 0), w - 1)), int(feet))), 0.6))
+            gd.ellipse(
+                (cx - s * 0.16, feet - s * 0.025, cx + s * 0.16, feet + s * 0.025),
+                fill=shade(scene.getpixel((int(min(max(cx, 0), w - 1)), int(feet))), 0.6),
+            )
         if b.light_from == "behind":
             sd.rectangle(box, fill=150)
         elif b.light_from == "above":
@@ -248,14 +280,19 @@ def draw_panel(job: RenderJob) -> Image.Image:
             sd.rectangle(half, fill=75 if b.light_from else 40)
         tags.append((cx, min(feet + fs * 0.3, sh - fs * 1.4), fig.name))
     alpha = figs.getchannel("A")
-    rgb = Image.composite(Image.new("RGB", scene.size, (24, 22, 44)), figs.convert("RGB"),
-                          ImageChops.multiply(shadow, alpha))
+    rgb = Image.composite(
+        Image.new("RGB", scene.size, (24, 22, 44)), figs.convert("RGB"), ImageChops.multiply(shadow, alpha)
+    )
     scene.paste(rgb, (0, 0), alpha)
     scene = _weather(_light(scene, b, light, bd), b, light, bd, job.seed)
     if cam in ("point of view",) or "pov" in b.camera.split() or light.stars:
-        scene = Image.composite(scene, scene.point(lambda v: v // 3),
-                                Image.radial_gradient("L").resize(scene.size).point(
-                                    lambda v: 255 if v < 150 else max(0, 255 - (v - 150) * 2)))
+        scene = Image.composite(
+            scene,
+            scene.point(lambda v: v // 3),
+            Image.radial_gradient("L")
+            .resize(scene.size)
+            .point(lambda v: 255 if v < 150 else max(0, 255 - (v - 150) * 2)),
+        )
     d = SafeDraw(scene)
     for x, y, text in prop_tags:
         label(d, (x, y), text, small, "ma", fill=(255, 250, 220), max_w=w * 0.16)
@@ -347,14 +384,23 @@ def storyboard_sheet(panels: Sequence[tuple[bytes, str]], title: str, columns: i
     count = f"{len(panels)} panel{'s' if len(panels) != 1 else ''}"
     tf, sf = font(26), font(SHEET_FONT)
     d.text((width - SHEET_PAD, SHEET_TITLE_H / 2), count, font=sf, fill=(190, 186, 176), anchor="rm")
-    d.text((SHEET_PAD, SHEET_TITLE_H / 2), ellipsize(as_text(title) or "Storyboard", tf,
-                                                      width - SHEET_PAD * 3 - sf.getlength(count)),
-           font=tf, fill=PAPER, anchor="lm")
+    d.text(
+        (SHEET_PAD, SHEET_TITLE_H / 2),
+        ellipsize(as_text(title) or "Storyboard", tf, width - SHEET_PAD * 3 - sf.getlength(count)),
+        font=tf,
+        fill=PAPER,
+        anchor="lm",
+    )
     if not panels:
         box = (SHEET_PAD, SHEET_TITLE_H + SHEET_PAD, SHEET_PAD + SHEET_THUMB_W, SHEET_TITLE_H + SHEET_PAD + cell_h)
         d.rectangle(box, fill=PAPER, outline=(150, 146, 138), width=2)
-        d.text(((box[0] + box[2]) / 2, (box[1] + box[3]) / 2), "no panels yet", font=font(20),
-               fill=(120, 116, 108), anchor="mm")
+        d.text(
+            ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2),
+            "no panels yet",
+            font=font(20),
+            fill=(120, 116, 108),
+            anchor="mm",
+        )
     for i, ((_, caption), thumb) in enumerate(zip(panels, thumbs, strict=True)):
         x = SHEET_PAD + (i % cols) * (SHEET_THUMB_W + SHEET_PAD)
         y = SHEET_TITLE_H + SHEET_PAD + (i // cols) * (cell_h + cap_h + SHEET_PAD)
