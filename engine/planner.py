@@ -244,6 +244,17 @@ def _entering_and_leaving(
     return leavers, enterers, spans
 
 
+SMALL_CAST = 3
+_OWN_SUBJECT = re.compile(
+    r"^\W*(?:a|an|the|some|any|one|two|three|four|five|several|many|this|that|these|those|his|her|their|its|"
+    r"my|our|your|\d+)\b|\b(?:empty|nobody|no one|deserted|abandoned|unoccupied|without anyone)\b", re.IGNORECASE)
+
+
+def _subjectless(text: str) -> bool:
+    """True for a predicate with no subject ("soaring through the sky", "at dawn, resting")."""
+    return bool(text.strip()) and not _OWN_SUBJECT.search(text)
+
+
 def _frame(world: World, text: str, mentions: list[Mention], leavers: list[str],
            enterers: list[str], options: PlanOptions, notes: list[str]) -> list[str]:
     """Who is in the panel: named characters, or the previous frame when none is named."""
@@ -272,6 +283,14 @@ def _frame(world: World, text: str, mentions: list[Mention], leavers: list[str],
     for n in (*recent, *base, *named, *pronouns):
         if n in members and n not in frame:
             frame.append(n)
+    if not frame and not leavers and not mentions and _subjectless(text):
+        # "/imagine soaring through a glowing sky" after "/cref Phoenix a phoenix ...": words with
+        # no subject of their own are about the cast. A small cast is "the" cast; a big one keeps
+        # the last mentioned. "a castle on a hill" or "an empty bench" has its own subject.
+        cast = [c.name for c in world.characters]
+        frame = cast if len(cast) <= SMALL_CAST else [n for n in world.last_mentioned if world.find_character(n)]
+        if frame:
+            notes.append("nobody named: in frame, " + ", ".join(frame))
     # say who a pronoun meant, once, unless that character is named in the text anyway
     told: set[tuple[str, ...]] = set()
     for m in mentions:

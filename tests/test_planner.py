@@ -633,3 +633,10 @@ def test_candlelight_stays_with_its_place() -> None:
     assert (w2.scene.lighting, w2.scene.time_of_day) == (None, "night")
     w3 = after(w, plan(w, "Mira looks around"))
     assert w3.scene.lighting == "candlelight"
+
+
+def test_words_without_a_subject_are_about_a_small_cast() -> None:
+    w = make_world("Mira", "Tom")
+    framed = plan(w, "soaring through a glowing sky", PlanOptions(carry_characters=False)).shot.characters
+    assert set(framed) == {"Mira", "Tom"}
+    assert plan(w, "an empty bench at dawn", PlanOptions(carry_characters=False)).shot.characters == ()
