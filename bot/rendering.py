@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +51,9 @@ class Renderings:
     # it runs in a worker thread while the world's lock is held.
     planner: Callable[[World, str, PlanOptions], Plan] = plan
     planner_blocks: bool = False
+    # A character without a reference gets its first solo panel as one (renderers that use references).
+    auto_anchor: bool = False
+    anchor: Callable[[str, int, str, str], Awaitable[bool]] | None = None
     outlets: dict[str, Outlet] = field(default_factory=dict)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _tickets: dict[str, RenderTicket] = field(default_factory=dict)
@@ -105,7 +108,8 @@ class Renderings:
         except BaseException:
             handle.cancel()
             raise
-        ticket = self._follow(job_id, after.id, panel.index, panel.take, handle)
+        ticket = self._follow(job_id, after.id, panel.index, panel.take, handle,
+                              anchor=(cached.records[-1].group, solo) if (solo := _anchor_for(after, panel)) else None)
         status = handle.status()
         where = "rendering now" if status.state == "rendering" else (
             "next in the queue" if status.position == 0 else f"position {status.position} in the queue")
@@ -130,15 +134,16 @@ class Renderings:
 
     # ------------------------------------------------------------ following jobs
 
-    def _follow(self, job_id: str, world_id: str, index: int, take: int, handle: JobHandle) -> RenderTicket:
+    def _follow(self, job_id: str, world_id: str, index: int, take: int, handle: JobHandle,
+                anchor: tuple[int, str] | None = None) -> RenderTicket:
         ticket = RenderTicket(job_id, world_id, index, take, handle)
         self._tickets[job_id] = ticket
-        task = asyncio.create_task(self._finish(ticket), name=f"render-{job_id}")
+        task = asyncio.create_task(self._finish(ticket, anchor), name=f"render-{job_id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return ticket
 
-    async def _finish(self, ticket: RenderTicket) -> None:
+    async def _finish(self, ticket: RenderTicket, anchor: tuple[int, str] | None = None) -> None:
         try:
             try:
                 result: RenderResult = await ticket.handle.result()
@@ -153,6 +158,8 @@ class Renderings:
                 raise
             sha = await self.store.put_blob(result.png)
             await self.store.job_rendered(ticket.job_id, sha)
+            if anchor is not None and self.auto_anchor and self.anchor is not None:
+                await self.anchor(ticket.world_id, anchor[0], anchor[1], sha)
             message_id = await self.post(ticket.job_id)
             if not ticket.done.done():
                 ticket.done.set_result(message_id or "")
@@ -261,6 +268,14 @@ def panel_record(world: World, panel: Panel, renderer: str) -> dict[str, Any]:
                   "weather": s.weather},
         "characters": characters, "references": list(panel.references), "dropped": list(panel.dropped),
     }
+
+
+def _anchor_for(world: World, panel: Panel) -> str | None:
+    """The character a panel could anchor: alone in frame, first take, no reference yet."""
+    if len(panel.shot.characters) != 1 or panel.take:
+        return None
+    ch = world.find_character(panel.shot.characters[0])
+    return ch.name if ch is not None and not ch.references else None
 
 
 def caption(record: dict[str, Any]) -> str:

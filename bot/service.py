@@ -45,6 +45,7 @@ from engine.world import (
 )
 
 log = logging.getLogger(__name__)
+SYSTEM_AUTHOR = "worldloom"
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,24 @@ class WorldService:
                 return Reply(f"🖼 Panel {panel} is now the reference image of **{ch.name}**.", world_id=world_id)
         except WorldError as e:
             return Reply(str(e), ephemeral=True, error=True)
+
+    async def anchor(self, world_id: str, group: int, name: str, image: str) -> bool:
+        """Automatic anchoring: a character's first solo panel becomes its reference image.
+
+        The event joins the panel's own command group, so undoing the panel undoes the anchor.
+        """
+        async with self._lock(world_id):
+            cached = await self._load(world_id)
+            if group not in {r.group for r in active(cached.records)}:
+                return False  # the panel was undone meanwhile
+            ch = cached.world.find_character(name)
+            if ch is None or ch.references:
+                return False
+            event = CharacterReferenceSet(name=ch.name, reference=ImageRef(image, 100), auto=True)
+            new = await self.store.append(world_id, SYSTEM_AUTHOR, [event], author_id=SYSTEM_AUTHOR, group=group)
+            cached.records.extend(new)
+            cached.world = replace(event.apply(cached.world), version=len(cached.records))
+            return True
 
     async def character_names(self, place: Place) -> list[str]:
         """For autocomplete: the characters of the place's world."""

@@ -225,17 +225,17 @@ class Store:
 
     async def append(self, world_id: str, author: str, events: list[Event],
                      job: tuple[str, int, int, dict[str, Any], dict[str, Any]] | None = None,
-                     author_id: str = "") -> list[Record]:
-        """Appends one command's events (one group), plus its planned job, in one transaction."""
+                     author_id: str = "", group: int | None = None) -> list[Record]:
+        """Appends one command's events (a new group, or `group`), plus its planned job, at once."""
         now = time.time()
         async with self.transaction() as db:
-            records = await self._append(db, world_id, author, author_id, events, now)
+            records = await self._append(db, world_id, author, author_id, events, now, group)
             if job is not None:
                 await self._insert_job(db, world_id, author, job, now)
             return records
 
     async def _append(self, db: aiosqlite.Connection, world_id: str, author: str, author_id: str,
-                      events: list[Event], now: float) -> list[Record]:
+                      events: list[Event], now: float, group: int | None = None) -> list[Record]:
         async with db.execute("SELECT COALESCE(MAX(seq), 0) FROM events WHERE world_id = ?",
                               (world_id,)) as cur:
             row = await cur.fetchone()
@@ -244,7 +244,7 @@ class Store:
                               (world_id,)) as cur:
             grow = await cur.fetchone()
         # Imported worlds keep their own group numbers, so a new group must pass both.
-        group = max(seq, int(grow[0]) if grow else 0) + 1
+        group = group or max(seq, int(grow[0]) if grow else 0) + 1
         out = []
         for ev in events:
             seq += 1

@@ -484,7 +484,7 @@ def last_undoable(records: list[Record] | tuple[Record, ...]) -> list[Record]:
     live = [r for r in active(records) if not isinstance(r.event, WorldCreated)]
     if not live:
         return []
-    group = live[-1].group
+    group = max(r.group for r in live)  # not the last record: a late event may join an older group
     return [r for r in live if r.group == group]
 
 

@@ -251,3 +251,20 @@ async def test_a_configured_llm_planner_plans_off_the_loop_and_falls_back(tmp_pa
     assert planned.record["shot"]["camera"] == "wide shot" and planned.record["scene"]["weather"] == "snow"
     assert fallback.record["shot"]["action"] == "Mira sings"  # the rule planner's reading
     assert threads and threading.main_thread().name not in threads
+
+
+async def test_a_first_solo_panel_anchors_the_character_and_undo_takes_both_back(app: App) -> None:
+    app.renderings.auto_anchor = True
+    await start(app)
+    await say(app, "/continue Mira waves")
+    mira = (await world_of(app)).character("Mira")
+    images = await app.store.panel_images((await world_of(app)).id)
+    assert mira.references and mira.references[0].image == images[1]
+    await say(app, "/continue Tom and Mira talk")  # two in frame: no anchor for Tom
+    assert not (await world_of(app)).character("Tom").references
+    await say(app, "/undo")  # the newest command, not the anchored panel
+    world = await world_of(app)
+    assert [p.index for p in world.panels] == [1] and world.character("Mira").references
+    await say(app, "/undo")
+    world = await world_of(app)
+    assert world.panels == () and not world.character("Mira").references
