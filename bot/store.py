@@ -170,11 +170,7 @@ class Store:
         """Creates the world, its first events and (optionally) its thread binding at once."""
         now = time.time()
         async with self.transaction() as db:
-            await db.execute("INSERT INTO worlds VALUES (?, ?, ?, ?, ?, ?)",
-                             (world_id, title, author, author_id, now, branched_from))
-            if binding is not None:
-                await db.execute("INSERT OR REPLACE INTO bindings VALUES (?, ?, ?, ?, ?, ?)",
-                                 (*binding, world_id, now))
+            await self._insert_world(db, world_id, title, author, author_id, now, binding, branched_from)
             return await self._append(db, world_id, author, author_id, events, now)
 
     async def import_world(self, world_id: str, title: str, author: str, records: list[Record],
@@ -183,15 +179,19 @@ class Store:
         """Creates a world from existing records, keeping their seq, group, author and time."""
         now = time.time()
         async with self.transaction() as db:
-            await db.execute("INSERT INTO worlds VALUES (?, ?, ?, ?, ?, ?)",
-                             (world_id, title, author, author_id, now, branched_from))
-            if binding is not None:
-                await db.execute("INSERT OR REPLACE INTO bindings VALUES (?, ?, ?, ?, ?, ?)",
-                                 (*binding, world_id, now))
+            await self._insert_world(db, world_id, title, author, author_id, now, binding, branched_from)
             await db.executemany(
                 "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [(world_id, r.seq, r.group, r.author, r.author_id, r.at, r.event.kind,
                   json.dumps(event_to_json(r.event), ensure_ascii=False)) for r in records])
+
+    @staticmethod
+    async def _insert_world(db: aiosqlite.Connection, world_id: str, title: str, author: str, author_id: str,
+                            now: float, binding: tuple[str, str, str, str] | None, branched_from: str | None) -> None:
+        await db.execute("INSERT INTO worlds VALUES (?, ?, ?, ?, ?, ?)",
+                         (world_id, title, author, author_id, now, branched_from))
+        if binding is not None:
+            await db.execute("INSERT OR REPLACE INTO bindings VALUES (?, ?, ?, ?, ?, ?)", (*binding, world_id, now))
 
     async def world_info(self, world_id: str) -> dict[str, Any] | None:
         rows = await self._all("SELECT * FROM worlds WHERE id = ?", (world_id,))
