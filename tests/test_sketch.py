@@ -206,3 +206,10 @@ def test_renderer_protocol_and_progress() -> None:
     with pytest.raises(RenderCancelled):
         r.render(jobs, lambda jid, step, total: False)
     r.close()
+
+
+def test_compound_garments_colour_the_body() -> None:
+    tom = {"name": "Tom", "description": "an old fisherman, wearing a yellow raincoat",
+           "appearance": {"wearing": ["a yellow raincoat"]}}
+    r, g, b = character_colours(tom)["outfit"]
+    assert r > 180 and g > 150 and b < 120  # yellow, not a colour hashed from the name

@@ -268,8 +268,9 @@ def character_colours(character: Mapping[str, Any] | Any) -> dict[str, RGB]:
         "skin": find_colour(skin_t, SKIN) or body or pick(key, "skin", SKIN_TONES),
         "eyes": find_colour(eyes_t) or pick(key, "eyes", ((70, 50, 30), (50, 90, 160), (60, 120, 70))),
     }
-    torso = [w for w in worn if any(t in words(w) for t in TORSO_WORDS)]
-    legs = [w for w in worn if any(t in words(w) for t in LEG_WORDS)]
+    # Suffixes count too: a raincoat or an overcoat is a coat, a sweatshirt a shirt.
+    torso = [w for w in worn if any(x.endswith(t) for x in words(w) for t in TORSO_WORDS)]
+    legs = [w for w in worn if any(x.endswith(t) for x in words(w) for t in LEG_WORDS)]
     other = [w for w in worn if w not in torso and w not in legs]
     # Only a body garment colours the body: a lone "blue scarf" stays an accent.
     out["outfit"] = next((c for c in map(find_colour, torso) if c), None) or hashed_colour(key, "outfit")
