@@ -105,8 +105,14 @@ class SafeDraw(ImageDraw.ImageDraw):
         super().rectangle(self._box(xy), *a, **kw)
 
     def rounded_rectangle(self, xy: Any, *a: Any, **kw: Any) -> None:
-        """ImageDraw.rounded_rectangle on the ordered box."""
-        super().rounded_rectangle(self._box(xy), *a, **kw)
+        """ImageDraw.rounded_rectangle on the ordered box; a box too small for its corners is plain."""
+        box = self._box(xy)
+        try:
+            super().rounded_rectangle(box, *a, **kw)
+        except ValueError:  # Pillow's corner arithmetic fails on tiny boxes with thick outlines
+            kw.pop("radius", None)
+            kw.pop("corners", None)
+            super().rectangle(box, *a[1:], **kw)
 
     def ellipse(self, xy: Any, *a: Any, **kw: Any) -> None:
         """ImageDraw.ellipse on the ordered box."""
