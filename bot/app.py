@@ -50,7 +50,9 @@ async def open_app(settings: Settings, renderer: Renderer | None = None,
                 renderings.planner, renderings.planner_blocks = llm.plan, True
             service = WorldService(store, renderings, limits=settings.limits)
             # The storyboard draws from the words alone; anchoring only helps renderers that read images.
-            renderings.auto_anchor = renderer.name != "sketch" and bool(settings.engine.get("auto_anchor", True))
+            reads_images = renderer.name != "sketch"
+            renderings.auto_anchor = reads_images and bool(settings.engine.get("auto_anchor", True))
+            renderings.previous_reference = float(settings.engine.get("previous_panel_reference", 0.3)) * reads_images
             renderings.anchor = service.anchor
             log.info("worldloom ready: database %s, renderer %s, planner %s", settings.database, renderer.name,
                      "llm" if llm else "rule")

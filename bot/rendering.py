@@ -53,6 +53,8 @@ class Renderings:
     planner_blocks: bool = False
     # A character without a reference gets its first solo panel as one (renderers that use references).
     auto_anchor: bool = False
+    # The previous panel as a weak style reference, for palette and light continuity.
+    previous_reference: float = 0.0
     anchor: Callable[[str, int, str, str], Awaitable[bool]] | None = None
     outlets: dict[str, Outlet] = field(default_factory=dict)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
@@ -99,7 +101,10 @@ class Renderings:
     async def _start(self, service: WorldService, cached: _Cached, events: list[Any], after: World,
                      panel: Panel, actor: Actor, place: Place) -> Reply:
         job_id = secrets.token_hex(8)
-        job = self._job(job_id, after, panel, actor)
+        previous = None
+        if self.previous_reference > 0 and panel.parent is not None:
+            previous = (await self.store.panel_images(after.id)).get(panel.parent)  # None while still drawing
+        job = self._job(job_id, after, panel, actor, previous)
         record = panel_record(after, panel, self.renderer_name)
         handle = self.engine.submit(job)  # raises QueueFull before anything is stored
         try:
@@ -116,7 +121,7 @@ class Renderings:
         again = f" (take {panel.take + 1})" if panel.take else ""
         return Reply(f"🎨 Panel {panel.index}{again} is {where}.", ticket=ticket, world_id=after.id)
 
-    def _job(self, job_id: str, world: World, panel: Panel, actor: Actor) -> RenderJob:
+    def _job(self, job_id: str, world: World, panel: Panel, actor: Actor, previous: str | None) -> RenderJob:
         refs = []
         for name in panel.shot.characters:
             ch = world.find_character(name)
@@ -126,6 +131,8 @@ class Renderings:
         if world.style.reference is not None:
             r = world.style.reference
             refs.append(Reference("style", str(self.store.blob_path(r.image)), r.weight / 100, "style"))
+        if previous is not None:
+            refs.append(Reference("previous", str(self.store.blob_path(previous)), self.previous_reference, "previous"))
         return RenderJob(
             job_id=job_id, world_id=world.id, panel=panel.index, user=f"{actor.platform}:{actor.id}",
             prompt=panel.prompt, negative_prompt=panel.negative_prompt, seed=panel.seed,

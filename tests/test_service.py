@@ -268,3 +268,16 @@ async def test_a_first_solo_panel_anchors_the_character_and_undo_takes_both_back
     await say(app, "/undo")
     world = await world_of(app)
     assert world.panels == () and not world.character("Mira").references
+
+
+async def test_the_previous_panel_is_a_weak_style_reference_when_enabled(app: App, outlet: RecordingOutlet) -> None:
+    app.renderings.previous_reference = 0.3
+    await start(app)
+    await say(app, "/continue Mira waves")
+    await say(app, "/continue Tom waves back")
+    first, second = [await app.store.job(d.job_id) for d in outlet.delivered]
+    assert first is not None and second is not None
+    assert not [r for r in first.spec["job"]["references"] if r["kind"] == "previous"]
+    [prev] = [r for r in second.spec["job"]["references"] if r["kind"] == "previous"]
+    images = await app.store.panel_images((await world_of(app)).id)
+    assert prev["weight"] == 0.3 and prev["path"] == str(app.store.blob_path(images[1]))
