@@ -70,16 +70,27 @@ def _light(scene: Scene) -> str:
     return ", ".join(bits)
 
 
+# Places people stand on rather than in ("on a wooden pier", "in a smoky tavern").
+_ON_PLACES = frozenset("""pier jetty dock docks wharf beach shore shoreline coast road street avenue highway path
+    trail bridge hill hillside mountain mountainside peak summit ridge cliff cliffs roof rooftop balcony terrace
+    deck boat ship raft island field meadow lawn plain plains prairie savanna stage platform ice glacier
+    moon planet surface runway track tracks""".split())
+_HEAD_END = re.compile(r"\s+(?:with|of|full|where|that|which|under|near|by|at|in|on|beside|overlooking)\s|,")
+
+
 def _location_text(name: str, description: str) -> str:
-    """"in Tavern, a smoky tavern": the name (as written) and the description."""
+    """"in a smoky tavern", "on a wooden pier", "in Rain Alley, a narrow alley": name and description."""
     desc = " ".join(description.split())
     if not desc:
         text = name
-    elif name in desc:
+    elif name.casefold() in desc.casefold():
         text = desc
     else:
         text = f"{name}, {desc}"
-    return text if text.lower().startswith(_PREPS) else f"in {text}"
+    if text.lower().startswith(_PREPS):
+        return text
+    head = _HEAD_END.split(desc or name, maxsplit=1)[0].split()
+    return f"on {text}" if head and head[-1].lower().strip(".!?") in _ON_PLACES else f"in {text}"
 
 
 def _parts(world: World, shot: Shot) -> list[tuple[str, str]]:

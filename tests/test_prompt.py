@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from engine.appearance import guess_pronoun, parse_description
 from engine.planner import Plan, plan
 from engine.prompt import DROP_ORDER, compile_prompt, estimate_tokens, explain
@@ -142,3 +144,15 @@ def test_explain_without_notes_uses_event_descriptions() -> None:
     w = world()
     p = Plan(events=(SceneChanged(weather="snow"),), shot=Shot(characters=("Mira",)))
     assert "scene: weather snow" in explain(w, p, compile_prompt(w, p.shot))
+
+
+@pytest.mark.parametrize("name, description, expected", [
+    ("Pier", "a wooden pier", "on a wooden pier"),
+    ("Tavern", "a smoky tavern", "in a smoky tavern"),
+    ("Harbour", "a windy harbour with fishing boats", "in a windy harbour with fishing boats"),
+    ("Rain Alley", "a narrow alley", "in Rain Alley, a narrow alley"),
+])
+def test_a_place_reads_as_people_write_it(name: str, description: str, expected: str) -> None:
+    from engine.prompt import _location_text
+
+    assert _location_text(name, description) == expected
