@@ -248,7 +248,10 @@ WEATHER_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"overcast|cloudy|grey\s+skies|gray\s+skies", "overcast"),
 )
 # Phrases that read as a time/weather word but are not ("storms off", "a snow globe").
-WEATHER_FALSE = r"storms?\s+(?:off|out|in|into|away)|snow\s+globe|rain\s+check|brainstorm"
+WEATHER_FALSE = (r"storms?\s+(?:off|out|in|into|away)|snow\s+globe|rain\s+check|brainstorm|"
+                 # snow lying on a landscape is part of the place, not falling weather
+                 r"snow(?:y|[- ]?capped|[- ]covered)\s+(?:mountain|peak|summit|hill|ridge|field|slope|roof|rooftop|"
+                 r"forest|pass|valley)s?")
 
 SUBJECT_PRONOUNS = {
     "she": "she", "her": "she", "hers": "she", "herself": "she",

@@ -640,3 +640,9 @@ def test_words_without_a_subject_are_about_a_small_cast() -> None:
     framed = plan(w, "soaring through a glowing sky", PlanOptions(carry_characters=False)).shot.characters
     assert set(framed) == {"Mira", "Tom"}
     assert plan(w, "an empty bench at dawn", PlanOptions(carry_characters=False)).shot.characters == ()
+
+
+def test_snow_on_a_landscape_is_not_falling_snow() -> None:
+    w = make_world("Mira")
+    assert all(getattr(e, "weather", None) is None for e in plan(w, "Mira climbs a snowy mountain peak").events)
+    assert any(getattr(e, "weather", None) == "snow" for e in plan(w, "Mira walks as snow falls").events)
