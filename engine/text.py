@@ -169,6 +169,10 @@ class WorldIndex:
             if p == "it" and not starts_clause(text, m.start):
                 # an object "it" is usually a thing ("picks up the cup and drinks from it")
                 names = next(((n,) for n in reversed(seen) if self.pronoun.get(n) == "it"), ())
+            elif seen and _is_object(word, text, m.end) and not starts_clause(text, m.start):
+                # "Dax grabs him": an object pronoun never means the subject named before it
+                others = [n for n in context if n not in seen]
+                names = self._referent(p, [], others, world, exclude=set(seen))
             else:
                 names = self._referent(p, seen, context, world)
             if names:
@@ -177,7 +181,7 @@ class WorldIndex:
         return out
 
     def _referent(self, p: str, seen: list[str], context: list[str],
-                  world: World) -> tuple[str, ...]:
+                  world: World, exclude: set[str] | frozenset[str] = frozenset()) -> tuple[str, ...]:
         for n in reversed(seen):
             if self.pronoun.get(n) == p:
                 return (n,)
@@ -196,8 +200,18 @@ class WorldIndex:
                 group = list(dict.fromkeys([*group, *recent_group(world)]))
             if len(group) >= 2:
                 return tuple(group)
-        only = [c.name for c in world.characters if c.pronoun == p]
+        only = [c.name for c in world.characters if c.pronoun == p and c.name not in exclude]
         return (only[0],) if len(only) == 1 and p != "it" else ()
+
+
+_AFTER_OBJECT_HER = re.compile(
+    r"\s*(?:$|[.,!?;:)\"'…]|(?:and|to|with|up|down|back|off|out|in|on|at|for|from|into|again|too|as|while|but|"
+    r"then|close|tight|away|over|around|by|goodbye|hello|hi)\b)", re.IGNORECASE)
+
+
+def _is_object(word: str, text: str, end: int) -> bool:
+    """him/them always; "her" only when no noun follows ("hugs her" vs "her scarf")."""
+    return word in ("him", "them") or (word == "her" and bool(_AFTER_OBJECT_HER.match(text[end:])))
 
 
 _CLAUSE_WORDS = frozenset("""

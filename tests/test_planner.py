@@ -646,3 +646,11 @@ def test_snow_on_a_landscape_is_not_falling_snow() -> None:
     w = make_world("Mira")
     assert all(getattr(e, "weather", None) is None for e in plan(w, "Mira climbs a snowy mountain peak").events)
     assert any(getattr(e, "weather", None) == "snow" for e in plan(w, "Mira walks as snow falls").events)
+
+
+def test_an_object_pronoun_means_someone_other_than_the_subject() -> None:
+    w = make_world("Tom", "Zed")
+    assert set(plan(w, "Zed grabs him").shot.characters) == {"Zed", "Tom"}
+    w = make_world("Mira", "Tom")
+    assert set(plan(w, "Tom hugs her tight").shot.characters) == {"Tom", "Mira"}
+    assert plan(w, "Tom takes her scarf").shot.characters == ("Tom", "Mira")  # possessive "her": still Mira
