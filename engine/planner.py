@@ -57,7 +57,9 @@ _LIGHT_FROM = re.compile(
     r"|\b(left|right)[\s-](?:side\s+)?(?:light|lighting|lit)\b|\b(back)[\s-]?lit\b",
     re.I,
 )
-_GROUP = re.compile(r"\b(?:everyone|everybody|both|all\s+of\s+them|the\s+two|"
+_GROUP = re.compile(r"\b(?:everyone|everybody|both|all\s+of\s+(?:them|us)|they\s+all|the\s+two|"
+                    r"all\s+(?:two|three|four|five|six)(?:\s+of\s+(?:them|us))?|(?:two|three|four|five|six)\s+of\s+them|"
+                    r"the\s+(?:three|four|five|trio|crew|gang|team|friends|whole\s+(?:group|crew|gang|team))|"
                     r"the\s+group|the\s+others)\b", re.I)
 _ENTER_AFTER = re.compile(
     rf"^(?:\s+(?:\w+ly|then|finally|suddenly|now|also|all|both))?\s+(?:{lx.ENTER_VERBS}|enter|"

@@ -231,7 +231,7 @@ def starts_clause(text: str, pos: int) -> bool:
     return word is not None and word.group(1).lower() in _CLAUSE_WORDS
 
 
-def recent_group(world: World, panels: int = 4) -> list[str]:
+def recent_group(world: World, panels: int = 8) -> list[str]:
     """The characters of the last few panels, newest first, less those who left since."""
     out: list[str] = []
     gone: set[str] = set()

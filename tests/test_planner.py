@@ -654,3 +654,12 @@ def test_an_object_pronoun_means_someone_other_than_the_subject() -> None:
     w = make_world("Mira", "Tom")
     assert set(plan(w, "Tom hugs her tight").shot.characters) == {"Tom", "Mira"}
     assert plan(w, "Tom takes her scarf").shot.characters == ("Tom", "Mira")  # possessive "her": still Mira
+
+
+@pytest.mark.parametrize("text", ["everyone freezes", "all three of them look at the sea", "the trio laughs",
+                                  "they all sit down"])
+def test_group_words_bring_back_everyone_recently_present(text: str) -> None:
+    w = make_world("Mira", "Tom", "Zed")
+    w = draw(w, Shot(characters=("Mira",), action="close-up"))
+    w = draw(w, Shot(characters=("Tom",), action="nods"))
+    assert set(plan(w, text).shot.characters) == {"Mira", "Tom", "Zed"}
