@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 from engine.appearance import character_text
-from engine.world import PanelDrawn, Record, World, active, fold
+from engine.world import PanelDrawn, Record, World, active, world_at_panel
 
 
 def explain_panel(records: list[Record], world: World, index: int | None) -> str:
     panel = world.panel(index)
-    live = active(records)
-    drawn = next(r for r in live if isinstance(r.event, PanelDrawn) and r.event.panel
-                 and r.event.panel.index == panel.index)
-    group = [r for r in live if r.group == drawn.group]
-    before = fold(world.id, [r for r in live if r.seq < group[0].seq])
+    before, after = world_at_panel(world.id, records, panel.index)
+    group = next(r.group for r in active(records)
+                 if isinstance(r.event, PanelDrawn) and r.event.panel and r.event.panel.index == panel.index)
+    changed = [r.event.describe() for r in active(records) if r.group == group and not isinstance(r.event, PanelDrawn)]
     lines = [f"**Panel {panel.index}** · {panel.author}: {panel.command}"]
     if panel.notes:
         lines.append("Understood: " + "; ".join(panel.notes))
-    changed = [r.event.describe() for r in group if not isinstance(r.event, PanelDrawn)]
     lines.append("Changed: " + ("; ".join(changed) if changed else "nothing in the world, only the action"))
-    kept = _kept(before, panel.shot.characters, panel.command)
+    kept = _kept(before, after, panel.shot.characters, panel.command)
     if kept:
         lines.append("Kept from before: " + "; ".join(kept))
     lines.append(f"Camera: {panel.shot.camera or 'default'} · in frame: "
@@ -32,20 +30,19 @@ def explain_panel(records: list[Record], world: World, index: int | None) -> str
     return "\n".join(lines)
 
 
-def _kept(before: World, framed: tuple[str, ...], text: str) -> list[str]:
-    """What carried over unchanged: characters not named in the text and the scene."""
+def _kept(before: World, after: World, framed: tuple[str, ...], text: str) -> list[str]:
+    """What carried over unchanged into the panel: characters as they were, and the scene."""
     low = text.casefold()
     out = []
     for name in framed:
-        ch = before.find_character(name)
-        if ch is None:
-            continue
-        named = any(n.casefold() in low for n in ch.names())
-        how = "named" if named else "carried over from the last panel"
-        out.append(f"{ch.name} ({how}) as {character_text(ch) or 'registered'}")
-    s = before.scene
-    for label, value in (("place", s.location), ("time", s.time_of_day), ("light", s.lighting),
-                         ("weather", s.weather)):
-        if value:
-            out.append(f"{label} {value}")
+        was, now = before.find_character(name), after.find_character(name)
+        if was is None or now is None or was.traits != now.traits:
+            continue  # new, or changed by this text: listed under "Changed"
+        how = "named" if any(n.casefold() in low for n in now.names()) else "carried over from the last panel"
+        out.append(f"{now.name} ({how}) as {character_text(now) or 'registered'}")
+    b, a = before.scene, after.scene
+    for label, old, new in (("place", b.location, a.location), ("time", b.time_of_day, a.time_of_day),
+                            ("light", b.lighting, a.lighting), ("weather", b.weather, a.weather)):
+        if old and old == new:
+            out.append(f"{label} {new}")
     return out

@@ -32,6 +32,7 @@ from engine.world import (
     PanelRerolled,
     World,
     panel_seed,
+    world_at_panel,
 )
 
 if TYPE_CHECKING:
@@ -96,7 +97,9 @@ class Renderings:
         seed = panel_seed(cached.world.seed ^ 0x5EED, old.index, old.take + 1)
         panel = replace(old, seed=seed, take=old.take + 1, command=text, author=actor.name)
         event = PanelRerolled(index=old.index, seed=seed)
-        return await self._start(service, cached, [event], cached.world, panel, actor, place)
+        # An older panel is drawn again as its world was then: its place, light and outfits.
+        _, then = world_at_panel(cached.world.id, cached.records, old.index)
+        return await self._start(service, cached, [event], then, panel, actor, place)
 
     async def _start(self, service: WorldService, cached: _Cached, events: list[Any], after: World,
                      panel: Panel, actor: Actor, place: Place) -> Reply:

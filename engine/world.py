@@ -585,3 +585,16 @@ def panel_seed(world_seed: int, panel: int, take: int = 0) -> int:
     x = (x * 0x7FEB352D) & 0xFFFFFFFF
     x ^= x >> 15
     return x
+
+
+def world_at_panel(world_id: str, records: list[Record] | tuple[Record, ...], index: int) -> tuple[World, World]:
+    """The world just before and just after the command that drew panel `index`."""
+    live = active(records)
+    drawn = next((r for r in live if isinstance(r.event, PanelDrawn) and r.event.panel is not None
+                  and r.event.panel.index == index), None)
+    if drawn is None:
+        raise UnknownPanel(f"no panel {index}")
+    first = min(r.seq for r in live if r.group == drawn.group)
+    before = fold(world_id, [r for r in live if r.seq < first])
+    after = fold(world_id, [r for r in live if r.seq < first or r.group == drawn.group])
+    return before, after

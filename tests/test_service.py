@@ -281,3 +281,26 @@ async def test_the_previous_panel_is_a_weak_style_reference_when_enabled(app: Ap
     [prev] = [r for r in second.spec["job"]["references"] if r["kind"] == "previous"]
     images = await app.store.panel_images((await world_of(app)).id)
     assert prev["weight"] == 0.3 and prev["path"] == str(app.store.blob_path(images[1]))
+
+
+async def test_why_keeps_apart_what_was_kept_and_what_changed(app: App) -> None:
+    await start(app)
+    await say(app, "/continue Mira waves")
+    await say(app, "/continue Mira takes off her scarf as night falls")
+    text = (await say(app, "/why 2")).text
+    kept = text.split("Kept from before:", 1)[1].split("\n", 1)[0]
+    changed = text.split("Changed:", 1)[1].split("\n", 1)[0]
+    assert "night" in changed and "scarf" in changed
+    assert "place Harbour" in kept and "weather fog" in kept
+    assert "time" not in kept and "Mira" not in kept
+
+
+async def test_reroll_of_an_old_panel_draws_its_world_as_it_was(app: App, outlet: RecordingOutlet) -> None:
+    await start(app)
+    await say(app, "/continue Mira waits")
+    await say(app, "/continue Mira walks into a smoky tavern as night falls and takes off her scarf")
+    await say(app, "/reroll 1")
+    first, _, again = outlet.delivered
+    assert again.record["panel"] == 1 and again.take == 1
+    assert again.record["scene"] == first.record["scene"]
+    assert again.record["characters"] == first.record["characters"]
