@@ -156,6 +156,11 @@ class Renderings:
     async def _finish(self, ticket: RenderTicket, anchor: tuple[int, str] | None = None) -> None:
         try:
             try:
+                async for status in ticket.handle.updates():
+                    if status.state == "rendering":
+                        await self.store.set_job_state(ticket.job_id, "rendering")
+                    if status.state != "queued":
+                        break
                 result: RenderResult = await ticket.handle.result()
             except RenderCancelled:
                 await self.store.set_job_state(ticket.job_id, "cancelled")

@@ -1,7 +1,8 @@
 """A worldloom process for the crash tests: runs commands from stdin, acknowledging each one.
 
-Usage: python -m tests.crash_child DB [--block-render]
-With --block-render the renderer never finishes, so the parent can kill it mid-render.
+Usage: python -m tests.crash_child DB [--block-render] [--report-rendered]
+With --block-render the renderer never finishes, so the parent can kill it mid-render; with
+--report-rendered it prints RENDERED once a rendered image is committed.
 """
 
 from __future__ import annotations
@@ -34,9 +35,17 @@ class StuckRenderer:
         pass
 
 
-async def main(db: str, block: bool) -> None:
+async def main(db: str, block: bool, report: bool) -> None:
     renderer = StuckRenderer() if block else None
     async with open_app(Settings(database=db), renderer=renderer) as app:
+        if report:  # tell the parent the moment a rendered image is committed
+            committed = app.store.job_rendered
+
+            async def reporting(job_id: str, image: str) -> None:
+                await committed(job_id, image)
+                print("RENDERED", flush=True)
+
+            app.store.job_rendered = reporting  # type: ignore[method-assign]
         loop = asyncio.get_running_loop()
         while line := await loop.run_in_executor(None, sys.stdin.readline):
             author, _, command = line.strip().partition(" ")
@@ -45,4 +54,4 @@ async def main(db: str, block: bool) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], "--block-render" in sys.argv))
+    asyncio.run(main(sys.argv[1], "--block-render" in sys.argv, "--report-rendered" in sys.argv))

@@ -101,3 +101,23 @@ async def test_a_job_killed_mid_render_is_rendered_again_and_posted_once(tmp_pat
             assert posted is not None and posted.state == "posted"
         else:
             assert picked == 0 and outlet.delivered == []
+
+
+async def test_a_rendered_but_unposted_panel_survives_sigkill_and_is_posted_once(tmp_path: Path) -> None:
+    db = tmp_path / "w.db"
+    proc = child(db, "--report-rendered")  # no outlet for this platform there: the panel stays "rendered"
+    for line in SCRIPT[:4]:
+        send(proc, line)
+    first = send(proc, "ada /continue Mira waves at Tom", expect="")
+    assert proc.stdout is not None
+    second = proc.stdout.readline()
+    assert sorted(line.split(" ")[0].strip() for line in (first, second)) == ["ACK", "RENDERED"]
+    kill(proc)
+    async with Store.open(db) as store:
+        [job] = await store.jobs_in_state("rendered")
+    async with open_app(Settings(database=str(db))) as app:
+        outlet = RecordingOutlet()
+        app.renderings.outlets["test"] = outlet
+        assert await app.renderings.recover() == 1
+        assert [d.job_id for d in outlet.delivered] == [job.id]
+        assert (await app.store.job(job.id)).state == "posted"  # type: ignore[union-attr]
