@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PIL import Image, UnidentifiedImageError
 
@@ -28,6 +28,12 @@ class ImageLimits:
     max_pixels: int = 4096 * 4096
     max_side: int = 8192
     store_side: int = 1024  # references are stored at most this large: renderers need no more
+
+
+def check_image(data: bytes, limits: ImageLimits = ImageLimits()) -> None:
+    """Raises BadImage unless the bytes are an accepted image within the limits (decodes it fully)."""
+    # Decoding and re-encoding is the check; nothing is resized and the result is not needed.
+    clean_image(data, replace(limits, store_side=max(limits.max_side, limits.store_side)))
 
 
 def clean_image(data: bytes, limits: ImageLimits = ImageLimits()) -> bytes:

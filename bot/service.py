@@ -19,10 +19,10 @@ from bot import commands as c
 from bot.context import Actor, Attachment, NewPlace, Place, Reply
 from bot.explain import explain_panel
 from bot.grammar import help_text, parse
-from bot.images import ImageLimits, clean_image
+from bot.images import BadImage, ImageLimits, check_image, clean_image
 from bot.rendering import Renderings
 from bot.store import Store
-from bot.worldfile import export_world, image_hashes, parse_world_file
+from bot.worldfile import BadWorldFile, export_world, image_hashes, parse_world_file
 from engine.appearance import character_text, guess_pronoun, parse_description
 from engine.world import (
     CharacterReferenceSet,
@@ -252,7 +252,7 @@ class WorldService:
 
     async def _export(self, cmd: c.ExportWorld, actor: Actor, place: Place, cached: _Cached, *_: object) -> Reply:
         images = {sha: await self.store.get_blob(sha) for sha in image_hashes(cached.records)}
-        data = export_world(cached.world.title, cached.records, images)
+        data = await asyncio.to_thread(export_world, cached.world.title, cached.records, images)
         name = f"{_slug(cached.world.title)}.world.json"
         return Reply(f"📦 Exported **{cached.world.title}** ({len(cached.records)} events, {len(images)} images).",
                      files=((name, data),), world_id=cached.world.id)
@@ -261,7 +261,13 @@ class WorldService:
                       new_place: NewPlace | None) -> Reply:
         if not files:
             raise WorldError("attach a world file (.json or .zip) to import")
-        title, records, images = parse_world_file(files[0].data)
+        title, records, images = await asyncio.to_thread(parse_world_file, files[0].data)
+        # A world file's images become references that renderers open: same rules as uploads.
+        try:
+            for blob in images.values():
+                await asyncio.to_thread(check_image, blob, self.limits.image)
+        except BadImage as e:
+            raise BadWorldFile(f"the world file holds an image that is not accepted: {e}") from None
         existing = await self.store.world_for(place.key())
         if existing is not None and new_place is None:
             cached = await self._load(existing)

@@ -304,3 +304,22 @@ async def test_reroll_of_an_old_panel_draws_its_world_as_it_was(app: App, outlet
     assert again.record["panel"] == 1 and again.take == 1
     assert again.record["scene"] == first.record["scene"]
     assert again.record["characters"] == first.record["characters"]
+
+
+async def test_a_world_file_with_images_that_are_not_images_is_refused(app: App) -> None:
+    import base64
+    import hashlib
+    import json
+
+    await start(app)
+    await say(app, "/cref Mira a young woman", files=(Attachment("m.png", png()),))
+    doc = json.loads((await say(app, "/world export")).files[0][1])
+    junk = b"\x00random bytes, not an image" * 10
+    sha = hashlib.sha256(junk).hexdigest()
+    old = next(iter(doc["images"]))
+    doc["images"] = {sha: base64.b64encode(junk).decode()}
+    text = json.dumps(doc).replace(old, sha)
+    other = Place("test", "ws", "chan", "thread-junk")
+    reply = await say(app, "/world import", ADA, other, files=(Attachment("w.json", text.encode()),))
+    assert reply.error and "not accepted" in reply.text
+    assert await app.service.world_id_for(other) is None
