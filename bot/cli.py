@@ -50,7 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     con = sub.add_parser("console", help="a local thread: a REPL on stdin, or a script file")
     con.add_argument("--script", help="run this file: one command per line, # comments, [name] sets the author")
     con.add_argument("--out", default="worldloom-out", help="output folder for panels (default: worldloom-out)")
-    con.add_argument("--db", help="database file (default: OUT/world.db for scripts, else the config's)")
+    con.add_argument("--db", help="database file to keep the world in across runs (default for scripts: a fresh "
+                     "OUT/world.db each run; for the REPL: the config's)")
     con.add_argument("--strict", action="store_true", help="stop at the first refused command, exit 1")
     con.add_argument("--renderer", help="sketch (default), tiny or diffusion")
     con.set_defaults(func=_console)
@@ -83,6 +84,9 @@ async def _console(args: argparse.Namespace, settings: Settings) -> int:
         except OSError as e:
             print(f"worldloom: cannot read {script}: {e.strerror}", file=sys.stderr)
             return 2
+        if not args.db:
+            # A script is a whole story: without --db every run starts from an empty world.
+            await asyncio.to_thread(_remove_db, out / "world.db")
         settings = replace(settings, database=args.db or str(out / "world.db"))
         errors, sheet = await _script(settings, out, lines, strict=args.strict, echo=False,
                                       base_dir=script.parent, title=script.stem)
@@ -113,11 +117,15 @@ async def _script(settings: Settings, out: Path, lines: list[str], strict: bool,
     return errors, sheet
 
 
+def _remove_db(db: Path) -> None:
+    for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        stale.unlink(missing_ok=True)
+
+
 def _prepare_demo(out: Path, db: Path) -> str:
     """A fresh demo database each time (the story starts over); returns the bundled story."""
     out.mkdir(parents=True, exist_ok=True)
-    for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
-        stale.unlink(missing_ok=True)
+    _remove_db(db)
     return resources.files("bot").joinpath("demo/story.txt").read_text(encoding="utf-8")
 
 

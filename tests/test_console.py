@@ -104,3 +104,15 @@ def test_scripts_are_not_rate_limited_like_chat(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert main(["console", "--script", str(script), "--out", str(out)]) == 0
     assert len(read_jsonl(out / "panels.jsonl")) == 12 and read_jsonl(out / "errors.jsonl") == []
+
+
+def test_running_a_script_twice_gives_the_same_story(tmp_path: Path) -> None:
+    script = tmp_path / "story.txt"
+    script.write_text(SCRIPT, encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["console", "--script", str(script), "--out", str(out)]) == 0
+    first = read_jsonl(out / "panels.jsonl")
+    assert main(["console", "--script", str(script), "--out", str(out)]) == 0
+    second = read_jsonl(out / "panels.jsonl")
+    assert [r["panel"] for r in second] == [1, 2]
+    assert [r["prompt"] for r in second] == [r["prompt"] for r in first]
