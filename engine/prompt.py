@@ -37,7 +37,7 @@ _TIME_PHRASE = {
 }
 _PREPS = ("in ", "on ", "at ", "inside ", "under ", "above ", "among ", "by ", "near ",
           "beneath ", "atop ", "within ", "outside ", "aboard ", "over ", "through ")
-_PIECE = re.compile(r"[^\W\d_]{1,4}|\d{1,2}|[^\w\s]|_")
+_PIECE = re.compile(r"[A-Za-z]{1,6}|[^\W\d_A-Za-z]|\d{1,2}|[^\w\s]|_")
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,8 @@ def estimate_tokens(text: str) -> int:
     of roughly four letters. So: one token per 4 letters of a word (at least 1), one per
     2 digits, one per punctuation mark. English prompts come out ~1.3x the real count.
     """
-    # every match is one token: a run of up to 4 letters, up to 2 digits, or one mark
+    # every match is one token: a run of up to 6 ASCII letters (CLIP gives most English words one
+    # token), any other letter alone, up to 2 digits, or one mark
     return len(_PIECE.findall(text))
 
 
