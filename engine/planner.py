@@ -84,6 +84,16 @@ _PLACE_RE = re.compile(
     + "|" + "|".join(sorted(lx.PLACE_WORDS, key=len, reverse=True)) + r")\b",
     re.I,
 )
+_STATIC_PREPS = frozenset({"in", "on", "at", "inside", "within", "upon", "atop"})
+_MOTION_BEFORE = re.compile(rf"\b(?:{lx.MOTION_RE}|arriv\w*|return\w*|land\w*|reach\w*|get|gets|got|"
+                            rf"end\w* up|find\w* (?:herself|himself|themselves|itself))\b(?:\s+\w+){{0,2}}\s*$", re.I)
+
+
+def _stays(text: str, pos: int, phrase: str) -> bool:
+    """'on the pier' with no verb of moving before it names a spot where they already are."""
+    return phrase.split(None, 1)[0].lower() in _STATIC_PREPS and not _MOTION_BEFORE.search(text, 0, pos)
+
+
 _HERE_NOUNS = frozenset({"room", "place", "area", "spot", "building", "house", "hall", "inside"})
 # "Bolt rolls in", "Tom drives off": any verb of moving, at the end of its clause.
 _CLAUSE_ENDS = r"(?=\s*(?:$|[,.;!?]|(?:and|then|but|while|as|with|from|through|together)\b))"
@@ -325,6 +335,9 @@ def _read_location(world: World, text: str, idx: WorldIndex, events: list[Event]
         elif here is not None and m.group(1).lower() == "the" and (
                 noun.lower() in here_words or noun.lower() in _HERE_NOUNS):
             # "paces in the room", "back in the harbour": the place they are already in
+            cand = (m.start(), here.name, None)
+        elif here is not None and m.group(1).lower() == "the" and _stays(text, m.start(), m.group(0)):
+            # "waits on the pier" in the harbour: a spot in the current place, not a move
             cand = (m.start(), here.name, None)
         else:
             desc = " ".join(m.group(0)[m.start(1) - m.start():].split())

@@ -663,3 +663,10 @@ def test_group_words_bring_back_everyone_recently_present(text: str) -> None:
     w = draw(w, Shot(characters=("Mira",), action="close-up"))
     w = draw(w, Shot(characters=("Tom",), action="nods"))
     assert set(plan(w, text).shot.characters) == {"Mira", "Tom", "Zed"}
+
+
+@pytest.mark.parametrize("text, moves", [("Mira waits on the pier", False), ("Mira arrives at the castle", True),
+                                         ("Mira sits in a smoky tavern", True), ("Mira walks onto the pier", True)])
+def test_a_spot_in_the_current_place_is_not_a_move(text: str, moves: bool) -> None:
+    events = plan(make_world("Mira"), text).events
+    assert any(getattr(e, "location", None) for e in events) == moves
