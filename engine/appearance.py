@@ -206,11 +206,14 @@ def render(description: str, traits: tuple[Trait, ...]) -> str:
     missing = [(sep, t) for sep, t in orig if t.text not in present]
     claimed: dict[int, str] = {}  # id of a new trait -> the phrase it replaces
     filled: set[str] = set()
-    for t in traits:
+    before = {t.text: (orig[i - 1][1].text if i else None) for i, (_, t) in enumerate(orig)}
+    for i, t in enumerate(traits):
         if t.text in texts:
             continue
+        prev_text = traits[i - 1].text if i else None
         for _sep, m in missing:
-            if m.slot == t.slot and m.text not in filled:
+            # only a phrase standing where the removed one stood takes its place
+            if m.slot == t.slot and m.text not in filled and before[m.text] == prev_text:
                 filled.add(m.text)
                 claimed[id(t)] = m.text
                 break

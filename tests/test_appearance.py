@@ -116,3 +116,9 @@ def test_head_matches_by_head_noun() -> None:
     assert head_matches("a blue scarf", "her scarf")
     assert head_matches("heavy boots", "his boot")
     assert not head_matches("a blue scarf", "her hat")
+
+
+def test_taking_one_garment_off_and_another_on_keeps_the_joining_words_right() -> None:
+    d = "a young woman with short red hair, green eyes, wearing a blue scarf and a grey wool coat"
+    traits = (*tuple(t for t in parse_description(d) if t.text != "a blue scarf"), Trait("wearing", "a red hood"))
+    assert render(d, traits) == "a young woman with short red hair, green eyes, wearing a grey wool coat and a red hood"
