@@ -84,6 +84,7 @@ _PLACE_RE = re.compile(
     + "|" + "|".join(sorted(lx.PLACE_WORDS, key=len, reverse=True)) + r")\b",
     re.I,
 )
+_QUOTED = re.compile(r'"[^"]*"|“[^”]*”|«[^»]*»|„[^“”]*[“”]')
 _STATIC_PREPS = frozenset({"in", "on", "at", "inside", "within", "upon", "atop"})
 _MOTION_BEFORE = re.compile(rf"\b(?:{lx.MOTION_RE}|arriv\w*|return\w*|land\w*|reach\w*|get|gets|got|"
                             rf"end\w* up|find\w* (?:herself|himself|themselves|itself))\b(?:\s+\w+){{0,2}}\s*$", re.I)
@@ -112,9 +113,11 @@ def plan(world: World, text: str, options: PlanOptions | None = None) -> Plan:
     notes: list[str] = []
     scene: dict[str, str] = {}
 
-    _read_light_direction(text, reserved, scene, notes)
-    camera = _read_camera(world, text, consumed, reserved, notes)
-    _read_scene_words(text, scene, notes, world)
+    # What people say ("the lights went out," he says) stays in the action but changes nothing.
+    told = _QUOTED.sub(lambda m: " " * len(m.group(0)), text)
+    _read_light_direction(told, reserved, scene, notes)
+    camera = _read_camera(world, told, consumed, reserved, notes)
+    _read_scene_words(told, scene, notes, world)
 
     mentions = idx.mentions(text, world)
     leavers, enterers, leave_spans = _entering_and_leaving(text, mentions)
@@ -122,9 +125,9 @@ def plan(world: World, text: str, options: PlanOptions | None = None) -> Plan:
     frame = _frame(world, text, mentions, leavers, enterers, options, notes)
 
     events: list[Event] = []
-    location = _read_location(world, text, idx, events, scene, notes)
+    location = _read_location(world, told, idx, events, scene, notes)
     draft = Draft(world=world, location=location, frame=frame)
-    apply_edits(draft, text, mentions, consumed, notes, reserved)
+    apply_edits(draft, told, mentions, consumed, notes, reserved)
 
     if scene.get("lighting") is not None and "light_from" not in scene and world.scene.light_from:
         # a new light has its own direction: the old one goes with the old light

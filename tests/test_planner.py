@@ -670,3 +670,10 @@ def test_group_words_bring_back_everyone_recently_present(text: str) -> None:
 def test_a_spot_in_the_current_place_is_not_a_move(text: str, moves: bool) -> None:
     events = plan(make_world("Mira"), text).events
     assert any(getattr(e, "location", None) for e in events) == moves
+
+
+def test_what_people_say_changes_nothing_but_stays_in_the_action() -> None:
+    p = plan(make_world("Tom"), 'Tom whispers "the lights went out at midnight", then it starts to rain')
+    [scene] = [e for e in p.events if isinstance(e, SceneChanged)]
+    assert (scene.lighting, scene.time_of_day, scene.weather) == (None, None, "rain")
+    assert '"the lights went out at midnight"' in p.shot.action
