@@ -324,3 +324,26 @@ MOTION_WORDS = frozenset(
     """.split() for f in _forms(stem)
 ) | _words("ran rode drove swam went came fell flew crept slid sped strode")
 MOTION_RE = "|".join(sorted(MOTION_WORDS, key=len, reverse=True))
+
+
+def _kinds(table: str) -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for line in table.strip().splitlines():
+        kinds, _, words = line.partition(":")
+        for w in words.split():
+            out[w] = tuple(kinds.split())
+    return out
+
+
+# What else people call a registered creature: "the dog" for "a fluffy corgi".
+KINDS = _kinds("""
+dog animal: corgi poodle terrier labrador retriever husky beagle dachshund collie
+dog animal: shepherd spaniel pug bulldog puppy hound
+cat animal: kitten tabby siamese kitty
+horse animal: stallion mare pony foal steed
+bird animal: phoenix raven crow owl eagle hawk parrot sparrow robin dove swan falcon
+robot machine: android droid bot automaton mech cyborg
+fish animal: koi goldfish carp salmon trout
+dragon beast: wyvern drake
+""")
+

@@ -99,6 +99,8 @@ class WorldIndex:
         for c in characters:
             for w in _base_nouns(c):
                 owners.setdefault(w, set()).add(c.name)
+                for kind in lx.KINDS.get(w, ()):  # "the dog" for a corgi, "the bird" for a phoenix
+                    owners.setdefault(kind, set()).add(c.name)
         self.desc_word = {w: next(iter(o)) for w, o in owners.items() if len(o) == 1}
         dwords = sorted(self.desc_word, key=len, reverse=True)
         self.desc_re = re.compile(

@@ -677,3 +677,13 @@ def test_what_people_say_changes_nothing_but_stays_in_the_action() -> None:
     [scene] = [e for e in p.events if isinstance(e, SceneChanged)]
     assert (scene.lighting, scene.time_of_day, scene.weather) == (None, None, "rain")
     assert '"the lights went out at midnight"' in p.shot.action
+
+
+def test_a_creature_answers_to_its_kind() -> None:
+    from engine.appearance import parse_description
+    from engine.world import CharacterRegistered
+
+    corgi = "a fluffy corgi with a red collar"
+    w = CharacterRegistered(name="Biscuit", description=corgi, traits=parse_description(corgi),
+                            pronoun="it").apply(make_world("Mira"))
+    assert set(plan(w, "Mira dries the dog with a towel").shot.characters) == {"Mira", "Biscuit"}
