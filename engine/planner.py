@@ -84,6 +84,9 @@ _PLACE_RE = re.compile(
     + "|" + "|".join(sorted(lx.PLACE_WORDS, key=len, reverse=True)) + r")\b",
     re.I,
 )
+_CHAT_FILLER = re.compile(r"(?<![\w'’])(?:lol+|lmf?ao+|rofl|ha(?:ha)+h?|he(?:he)+|omg|xd+|jk|tbh|ngl)(?![\w'’])",
+                          re.I)
+_REPEATED_MARKS = re.compile(r"([!?])\1+")
 _QUOTED = re.compile(r'"[^"]*"|“[^”]*”|«[^»]*»|„[^“”]*[“”]')
 _STATIC_PREPS = frozenset({"in", "on", "at", "inside", "within", "upon", "atop"})
 _MOTION_BEFORE = re.compile(rf"\b(?:{lx.MOTION_RE}|arriv\w*|return\w*|land\w*|reach\w*|get|gets|got|"
@@ -106,7 +109,8 @@ _MOVE_OUT = re.compile(rf"^(?:\s+\w+ly)?\s+(?:{lx.MOTION_RE})\s+(?:out|off|away)
 def plan(world: World, text: str, options: PlanOptions | None = None) -> Plan:
     """Reads one /continue (or /imagine) text against the world and returns events and shot."""
     options = options or PlanOptions()
-    text = " ".join(str(text).split())
+    # Chat filler ("lol", "!!!") means nothing to a picture; everything else is kept.
+    text = " ".join(_REPEATED_MARKS.sub(r"\1", _CHAT_FILLER.sub(" ", str(text))).split()).strip(" ,;")
     idx = world_index(world)
     consumed: list[tuple[int, int]] = []  # spans whose words leave the action
     reserved: list[tuple[int, int]] = []  # spans already read (stay in the action)

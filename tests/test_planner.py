@@ -687,3 +687,9 @@ def test_a_creature_answers_to_its_kind() -> None:
     w = CharacterRegistered(name="Biscuit", description=corgi, traits=parse_description(corgi),
                             pronoun="it").apply(make_world("Mira"))
     assert set(plan(w, "Mira dries the dog with a towel").shot.characters) == {"Mira", "Biscuit"}
+
+
+def test_chat_filler_leaves_the_action_but_words_stay() -> None:
+    w = make_world("Mira", "Tom")
+    assert plan(w, "lol Tom runs to the car!! haha").shot.action == "Tom runs to the car!"
+    assert plan(w, "Mira waits... then runs").shot.action == "Mira waits... then runs"
