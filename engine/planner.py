@@ -76,7 +76,7 @@ _LEAVE_OBJECT = re.compile(
     r"(?:the\s+)?(?:room|scene|frame|panel|building|house|place|area|picture)\b)", re.I)
 _PLACE_RE = re.compile(
     r"(?:\b(?:to|into|in|inside|at|toward|towards|reaches|enters|entered|visits|through|onto|"
-    r"on|upon|atop|across|within|outside)"
+    r"on|upon|atop|across|within|outside|off|near|beside|under|beneath)"
     # "rides down the hill" leaves the garage; "walks along the docks" stays in the harbour
     rf"|\b(?:{lx.MOTION_RE})\s+(?:\w+ly\s+)?(?:down|up|over|out\s+of|across|through))\s+(a|an|the|some)\s+"
     r"((?:(?!and\b|the\b|of\b|to\b|with\b|her\b|his\b)[a-z'-]+\s+){0,3}?)("
@@ -88,7 +88,8 @@ _CHAT_FILLER = re.compile(r"(?<![\w'’])(?:lol+|lmf?ao+|rofl|ha(?:ha)+h?|he(?:h
                           re.I)
 _REPEATED_MARKS = re.compile(r"([!?])\1+")
 _QUOTED = re.compile(r'"[^"]*"|“[^”]*”|«[^»]*»|„[^“”]*[“”]')
-_STATIC_PREPS = frozenset({"in", "on", "at", "inside", "within", "upon", "atop"})
+_STATIC_PREPS = frozenset({"in", "on", "at", "inside", "within", "upon", "atop", "off", "near", "beside", "under",
+                           "beneath"})
 _MOTION_BEFORE = re.compile(rf"\b(?:{lx.MOTION_RE}|arriv\w*|return\w*|land\w*|reach\w*|get|gets|got|"
                             rf"end\w* up|find\w* (?:herself|himself|themselves|itself))\b(?:\s+\w+){{0,2}}\s*$", re.I)
 

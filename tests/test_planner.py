@@ -693,3 +693,8 @@ def test_chat_filler_leaves_the_action_but_words_stay() -> None:
     w = make_world("Mira", "Tom")
     assert plan(w, "lol Tom runs to the car!! haha").shot.action == "Tom runs to the car!"
     assert plan(w, "Mira waits... then runs").shot.action == "Mira waits... then runs"
+
+
+def test_a_new_setting_after_off_or_near_is_a_place() -> None:
+    p = plan(make_world("Mira"), "fishing off a rocky pier at sunset", PlanOptions(carry_characters=False))
+    assert any(getattr(e, "location", None) == "Pier" for e in p.events)
