@@ -237,7 +237,8 @@ WEATHER_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"clear\s+(?:skies|sky|weather)|cloudless\s+sky", "clear skies"),
     (r"thunder[\s-]?storms?", "thunderstorm"),
     (r"blizzard", "blizzard"),
-    (r"(?:heavy|pouring|torrential|driving)\s+rain|downpour|pouring\s+down|rain\s+pours", "heavy rain"),
+    (r"(?:heavy|pouring|torrential|driving)\s+rain|downpour|pouring\s+down|rain\s+pours|"
+     r"(?:it's|it\s+is|it’s|now)\s+(?:\w+\s+)?pouring", "heavy rain"),
     (r"(?:light|gentle|soft)\s+rain|drizzl(?:e|es|ing)", "light rain"),
     (r"rain(?:s|ing|y|ed)?(?:\s+falls)?|rainfall", "rain"),
     (r"(?:heavy|light|gentle|falling)\s+snow|snow(?:s|ing|fall|y|ed)?|snowflakes", "snow"),
@@ -249,6 +250,7 @@ WEATHER_PATTERNS: tuple[tuple[str, str], ...] = (
 )
 # Phrases that read as a time/weather word but are not ("storms off", "a snow globe").
 WEATHER_FALSE = (r"storms?\s+(?:off|out|in|into|away)|snow\s+globe|rain\s+check|brainstorm|"
+                 r"fog(?:s|ged|ging)?\s+up|rain(?:s|ed)?\s+down\s+on|"
                  # snow lying on a landscape is part of the place, not falling weather
                  r"snow(?:y|[- ]?capped|[- ]covered)\s+(?:mountain|peak|summit|hill|ridge|field|slope|roof|rooftop|"
                  r"forest|pass|valley)s?")

@@ -698,3 +698,10 @@ def test_chat_filler_leaves_the_action_but_words_stay() -> None:
 def test_a_new_setting_after_off_or_near_is_a_place() -> None:
     p = plan(make_world("Mira"), "fishing off a rocky pier at sunset", PlanOptions(carry_characters=False))
     assert any(getattr(e, "location", None) == "Pier" for e in p.events)
+
+
+@pytest.mark.parametrize("text, weather", [("it's pouring now", "heavy rain"), ("Mira's glasses fog up", None),
+                                           ("heavy fog rolls in", "fog")])
+def test_weather_reads_chat_phrasing_and_skips_figures_of_speech(text: str, weather: str | None) -> None:
+    found = [e.weather for e in plan(make_world("Mira"), text).events if isinstance(e, SceneChanged)]
+    assert (found[0] if found else None) == weather
