@@ -105,6 +105,7 @@ CARRY_WORDS = _words("""
 # Verbs after which a noun phrase is something worn / carried / lost.
 PUT_ON_VERBS = (
     r"puts\s+on|put\s+on|putting\s+on|pulls\s+on|slips\s+on|throws\s+on|dons|donned|"
+    r"tries\s+on|tried\s+on|trying\s+on|slips\s+into|pulls\s+on|"
     r"is\s+now\s+wearing|now\s+wearing|is\s+wearing|now\s+wears|wears|wore|wearing|"
     r"changes\s+into|changed\s+into|dresses\s+in|dressed\s+in|gets\s+dressed\s+in"
 )

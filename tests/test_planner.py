@@ -705,3 +705,8 @@ def test_a_new_setting_after_off_or_near_is_a_place() -> None:
 def test_weather_reads_chat_phrasing_and_skips_figures_of_speech(text: str, weather: str | None) -> None:
     found = [e.weather for e in plan(make_world("Mira"), text).events if isinstance(e, SceneChanged)]
     assert (found[0] if found else None) == weather
+
+
+def test_trying_on_a_hat_puts_it_on() -> None:
+    [change] = plan(make_world("Mira"), "Mira tries on a red fez").events
+    assert isinstance(change, AppearanceChanged) and change.changes[-1][1].text == "a red fez"  # type: ignore[union-attr]
