@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,3 +30,15 @@ async def app(tmp_path: Path) -> AsyncIterator[App]:
 @pytest.fixture
 def outlet(app: App) -> RecordingOutlet:
     return app.renderings.outlets["test"]  # type: ignore[return-value]
+
+
+@pytest.fixture(scope="module")
+def tiny() -> Iterator[Any]:
+    """One loaded tiny diffusion renderer per test module (building it takes seconds)."""
+    pytest.importorskip("diffusers")
+    from engine.renderers.tiny import TinyRenderer
+
+    renderer = TinyRenderer({})
+    renderer.load()
+    yield renderer
+    renderer.close()

@@ -17,6 +17,7 @@ from engine.jobs import RenderJob
 from engine.renderers.diffusion import DiffusionRenderer, pick_dtype
 from engine.renderers.registry import make_renderer
 from engine.renderers.tiny import TinyRenderer, save_tiny_pipeline
+from tests.tiny_support import keep_going
 
 
 def job(**kw: Any) -> RenderJob:
@@ -27,9 +28,6 @@ def job(**kw: Any) -> RenderJob:
     fields.update(kw)
     return RenderJob(**fields)
 
-
-def keep_going(job_id: str, step: int, total: int) -> bool:
-    return True
 
 
 # diffusers' sigma schedulers trip a numpy 2 DeprecationWarning of their own.

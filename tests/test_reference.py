@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,7 @@ from PIL import Image
 from engine.jobs import Reference, RenderJob
 from engine.renderers.reference import ReferenceAttention, weight_of
 from engine.renderers.tiny import TinyRenderer
+from tests.tiny_support import keep_going, pixels
 
 
 def job(job_id: str = "j", seed: int = 3, refs: tuple[Reference, ...] = (), **kw: Any) -> RenderJob:
@@ -28,20 +27,7 @@ def job(job_id: str = "j", seed: int = 3, refs: tuple[Reference, ...] = (), **kw
     return RenderJob(**fields)
 
 
-def pixels(png: bytes) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(np.int16)
 
-
-def keep_going(job_id: str, step: int, total: int) -> bool:
-    return True
-
-
-@pytest.fixture(scope="module")
-def tiny() -> Iterator[TinyRenderer]:
-    renderer = TinyRenderer({})
-    renderer.load()
-    yield renderer
-    renderer.close()
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ from engine.jobs import RenderCancelled, RenderJob
 from engine.queue import Engine
 from engine.renderers.diffusion import fit_size
 from engine.renderers.tiny import TinyRenderer
+from tests.tiny_support import keep_going, pixels
 
 STEPS = 3
 
@@ -30,20 +30,7 @@ def job(job_id: str = "j", prompt: str = "a red cat on a roof", seed: int = 1, *
     return RenderJob(**fields)
 
 
-def pixels(png: bytes) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(np.int16)
 
-
-def keep_going(job_id: str, step: int, total: int) -> bool:
-    return True
-
-
-@pytest.fixture(scope="module")
-def tiny() -> Iterator[TinyRenderer]:
-    renderer = TinyRenderer({})
-    renderer.load()
-    yield renderer
-    renderer.close()
 
 
 def test_same_seed_same_image_other_seed_other_image(tiny: TinyRenderer) -> None:
