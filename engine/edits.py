@@ -122,13 +122,22 @@ def _items(text: str, m: re.Match[str], names: list[tuple[int, int]]
     return end, [text[a:b] for a, b in spans]
 
 
-def _put_on(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention],
-            names: list[tuple[int, int]], notes: list[str]) -> tuple[int, int] | None:
+def _target(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention],
+            names: list[tuple[int, int]]) -> tuple[int, list[str], list[str]] | None:
+    """Where a rule's items end, the items, and whose they are; None when either is missing."""
     got = _items(text, m, names)
     who = subjects(draft, text, m.start(), mentions)
     if got is None or not who:
         return None
-    end, raws = got
+    return got[0], got[1], who
+
+
+def _put_on(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention],
+            names: list[tuple[int, int]], notes: list[str]) -> tuple[int, int] | None:
+    target = _target(draft, text, m, mentions, names)
+    if target is None:
+        return None
+    end, raws, who = target
     done = False
     for name in who:
         for raw in raws:
@@ -155,11 +164,10 @@ def _put_on(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention],
 
 def _take_off(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention],
               names: list[tuple[int, int]], notes: list[str]) -> tuple[int, int] | None:
-    got = _items(text, m, names)
-    who = subjects(draft, text, m.start(), mentions)
-    if got is None or not who:
+    target = _target(draft, text, m, mentions, names)
+    if target is None:
         return None
-    end, raws = got
+    end, raws, who = target
     done = False
     for name in who:
         for raw in raws:
@@ -261,11 +269,10 @@ def _heal(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention],
 
 def _carry(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention],
            names: list[tuple[int, int]], notes: list[str]) -> tuple[int, int] | None:
-    got = _items(text, m, names)
-    who = subjects(draft, text, m.start(), mentions)
-    if got is None or not who:
+    target = _target(draft, text, m, mentions, names)
+    if target is None:
         return None
-    end, raws = got
+    end, raws, who = target
     verb = m.group(0).split()[0].lower()
     name = who[0]
     done = False
@@ -294,11 +301,10 @@ def _carry(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention],
 def _with_item(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention],
                names: list[tuple[int, int]], notes: list[str]) -> tuple[int, int] | None:
     """"Tom arrives with a lantern": a thing one carries, read after "with"."""
-    got = _items(text, m, names)
-    who = subjects(draft, text, m.start(), mentions)
-    if got is None or not who:
+    target = _target(draft, text, m, mentions, names)
+    if target is None:
         return None
-    end, raws = got
+    end, raws, who = target
     done = False
     for raw in raws:
         ws = ap.words(raw)
@@ -348,11 +354,10 @@ def _give(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention],
 
 def _drop(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention],
           names: list[tuple[int, int]], notes: list[str]) -> tuple[int, int] | None:
-    got = _items(text, m, names)
-    who = subjects(draft, text, m.start(), mentions)
-    if got is None or not who:
+    target = _target(draft, text, m, mentions, names)
+    if target is None:
         return None
-    end, raws = got
+    end, raws, who = target
     place = re.match(rf"\s+(?P<prep>{_PLACE_PREP})\s+(?P<tail>(?:the|a|an)\s+[a-z'-]+"
                      r"(?:\s+[a-z'-]+)?)", text[end:], re.I)
     done = False
