@@ -103,6 +103,8 @@ async def _console(args: argparse.Namespace, settings: Settings) -> int:
             outcome = await session.run_line(line)
             if outcome is not None:
                 print(outcome.error or outcome.reply.text)
+                if outcome.image:
+                    print(f"   → {outcome.image}")
         await session.finish()
     return 0
 

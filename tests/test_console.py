@@ -116,3 +116,13 @@ def test_running_a_script_twice_gives_the_same_story(tmp_path: Path) -> None:
     second = read_jsonl(out / "panels.jsonl")
     assert [r["panel"] for r in second] == [1, 2]
     assert [r["prompt"] for r in second] == [r["prompt"] for r in first]
+
+
+def test_the_repl_answers_each_line_and_says_where_the_panel_went(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "console", "--out", str(out), "--db", str(tmp_path / "w.db")],
+                          input="/cref Mira a girl in a red coat\n/continue Mira waves\n/contnue\n", cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Registered **Mira**" in done.stdout and "did you mean /continue" in done.stdout
+    assert f"→ {out / 'panels' / '001.png'}" in done.stdout and (out / "panels" / "001.png").is_file()

@@ -51,6 +51,7 @@ class ConsoleOutlet:
 class Outcome:
     reply: Reply
     error: str | None
+    image: str | None = None  # where the panel was written
 
 
 class ConsoleSession:
@@ -88,9 +89,10 @@ class ConsoleSession:
             return Outcome(reply, reply.text)
         if reply.ticket is not None:
             try:
-                await reply.ticket.done
+                image = await reply.ticket.done
             except Exception as e:  # the render failed: report it like a refused command
                 return Outcome(reply, f"rendering failed: {e}")
+            return Outcome(reply, None, str(self.out / image))
         return Outcome(reply, None)
 
     async def _files(self, command: c.Command) -> list[Attachment]:
