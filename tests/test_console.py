@@ -120,7 +120,8 @@ def test_running_a_script_twice_gives_the_same_story(tmp_path: Path) -> None:
 
 def test_the_repl_answers_each_line_and_says_where_the_panel_went(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    done = subprocess.run([sys.executable, "-m", "bot.cli", "console", "--out", str(out), "--db", str(tmp_path / "w.db")],
+    cmd = [sys.executable, "-m", "bot.cli", "console", "--out", str(out), "--db", str(tmp_path / "w.db")]
+    done = subprocess.run(cmd,
                           input="/cref Mira a girl in a red coat\n/continue Mira waves\n/contnue\n", cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
