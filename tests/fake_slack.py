@@ -1,11 +1,8 @@
 """A local Slack for tests: the Web API, the file host and Socket Mode on 127.0.0.1 (aiohttp).
 
 FakeSlack answers the Web API methods worldloom uses, keeps channels, threads, files and users in
-memory and records every call. Each call's arguments are checked against Slack's OpenAPI
-description (../shared/specs/slack/web_openapi_v2.json) where the method is described there:
-required parameters present, types right, timestamps shaped like "1700000000.000100", blocks
-shaped like Block Kit. The upload v2 methods and apps.connections.open came later and are checked
-by hand, as are the Block Kit limits Slack enforces (invalid_blocks). A call that breaks the rules
+memory and records every call. Each call's arguments are checked (tests/fake_slack_spec.py: Slack's
+OpenAPI description, the upload v2 methods and the Block Kit limits); a call that breaks the rules
 gets `invalid_arguments` and lands in `violations`: tests assert that list is empty.
 
 Slack's own behaviour that bit real bots is reproduced: arguments arrive as query, form or JSON
@@ -14,176 +11,24 @@ channel gets not_in_channel, and a file download without the bot token answers 2
 sign-in page. Socket Mode: apps.connections.open hands out a ws:// URL on the same server,
 `push()` sends an envelope and `ack()` waits for the client's answer and how long it took.
 
-Builders make the payloads Slack sends (event_callback, slash command, block_actions,
-view_submission) and `signed_headers` the v0 signature of HTTP mode.
+The payloads Slack sends (event_callback, slash command, block_actions, view_submission) come from
+the builders in tests/fake_slack_payloads.py, as do `http_body` and `signed_headers` for HTTP mode.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
-import os
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
-from slack_sdk.signature import SignatureVerifier
 
-TS = re.compile(r"^\d{10}\.\d{6}$")
-
-
-@functools.cache
-def load_spec() -> dict[str, Any]:
-    """The Web API description: $SLACK_OPENAPI, else the copy in tests/specs/ (MIT), else ../shared."""
-    here = Path(__file__).resolve().parents[1]
-    candidates = [os.environ.get("SLACK_OPENAPI", ""),
-                  Path(__file__).resolve().parent / "specs/slack/web_openapi_v2.json",
-                  here.parent / "shared/specs/slack/web_openapi_v2.json"]
-    for c in candidates:
-        if c and Path(c).is_file():
-            return json.loads(Path(c).read_text(encoding="utf-8"))
-    raise FileNotFoundError("Slack's web_openapi_v2.json not found; set SLACK_OPENAPI to its path")
-
-
-# ---------------------------------------------------------------- argument checks
-
-
-class SpecChecker:
-    """Checks one call's arguments against the OpenAPI (swagger 2.0) description of its method."""
-
-    def __init__(self, spec: dict[str, Any]) -> None:
-        self.ops = {path.lstrip("/"): op for path, item in spec["paths"].items() for op in item.values()}
-        self.ts = re.compile(spec["definitions"]["defs_ts"]["pattern"])
-
-    def described(self, method: str) -> bool:
-        return method in self.ops
-
-    def check(self, method: str, args: dict[str, Any], has_token: bool) -> list[str]:
-        op = self.ops.get(method)
-        if op is None:
-            return []
-        problems = []
-        for p in op.get("parameters", []):
-            name, kind = p["name"], p.get("type", "string")
-            if name == "token":  # "in: header" means the Authorization: Bearer header
-                if p.get("required") and not has_token and "token" not in args:
-                    problems.append(f"{method}: token is required")
-                continue
-            if name not in args:
-                if p.get("required"):
-                    problems.append(f"{method}: {name} is required")
-                continue
-            value = args[name]
-            if not _type_ok(value, kind):
-                problems.append(f"{method}: {name} must be {kind}, got {value!r:.80}")
-            elif name in ("ts", "thread_ts") and not self.ts.match(str(value)):
-                problems.append(f"{method}: {name} must look like 0123456789.012345, got {value!r}")
-        return problems
-
-
-def _type_ok(value: Any, kind: str) -> bool:
-    if kind == "string":
-        # JSON bodies carry blocks, attachments and views as arrays/objects instead of JSON strings.
-        return isinstance(value, str | list | dict)
-    if kind == "boolean":
-        return isinstance(value, bool) or str(value).lower() in ("true", "false", "1", "0")
-    if kind == "integer":
-        return isinstance(value, int) or bool(re.fullmatch(r"-?\d+", str(value)))
-    if kind == "number":
-        try:
-            float(value)
-        except (TypeError, ValueError):
-            return False
-        return not isinstance(value, bool)
-    return True
-
-
-def _json_arg(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
-
-
-def _plain_text(obj: Any, where: str, limit: int, problems: list[str]) -> None:
-    if not isinstance(obj, dict) or obj.get("type") not in ("plain_text", "mrkdwn") or not isinstance(
-            obj.get("text"), str):
-        problems.append(f"{where}: needs a text object")
-    elif not obj["text"] or len(obj["text"]) > limit:
-        problems.append(f"{where}: text must be 1-{limit} characters, got {len(obj['text'])}")
-
-
-def check_blocks(blocks: Any, where: str, max_blocks: int = 50) -> list[str]:
-    """The Block Kit limits that make Slack answer invalid_blocks (a subset: what worldloom uses)."""
-    problems: list[str] = []
-    if not isinstance(blocks, list) or not all(isinstance(b, dict) and isinstance(b.get("type"), str)
-                                               for b in blocks):
-        return [f"{where}: blocks must be a list of objects with a type"]
-    if len(blocks) > max_blocks:
-        problems.append(f"{where}: at most {max_blocks} blocks")
-    block_ids = [b["block_id"] for b in blocks if "block_id" in b]
-    if len(block_ids) != len(set(block_ids)):
-        problems.append(f"{where}: block_id values must be unique")
-    for i, b in enumerate(blocks):
-        here = f"{where}.blocks[{i}]"
-        if b["type"] == "header":
-            _plain_text(b.get("text"), here, 150, problems)
-        elif b["type"] == "section":
-            _plain_text(b.get("text"), here, 3000, problems)
-        elif b["type"] == "actions":
-            elements = b.get("elements") or []
-            if not 1 <= len(elements) <= 25:
-                problems.append(f"{here}: actions need 1-25 elements")
-            ids = [e.get("action_id") for e in elements]
-            if len(ids) != len(set(ids)):
-                problems.append(f"{here}: action_id values must be unique in a block")
-            for e in elements:
-                _check_element(e, here, problems)
-        elif b["type"] == "input":
-            _plain_text(b.get("label"), here + ".label", 2000, problems)
-            _check_element(b.get("element") or {}, here, problems)
-    return problems
-
-
-def _check_element(e: dict[str, Any], where: str, problems: list[str]) -> None:
-    if len(str(e.get("action_id", ""))) > 255:
-        problems.append(f"{where}: action_id over 255 characters")
-    if e.get("type") == "button":
-        _plain_text(e.get("text"), where + ".button", 75, problems)
-        if len(str(e.get("value", ""))) > 2000:
-            problems.append(f"{where}: button value over 2000 characters")
-    elif e.get("type") == "static_select":
-        options = e.get("options") or []
-        if not 1 <= len(options) <= 100:
-            problems.append(f"{where}: static_select needs 1-100 options")
-        for o in options:
-            _plain_text(o.get("text"), where + ".option", 75, problems)
-            if not 1 <= len(str(o.get("value", ""))) <= 150:
-                problems.append(f"{where}: option value must be 1-150 characters")
-    elif e.get("type") == "plain_text_input":
-        if int(e.get("max_length", 3000)) > 3000:
-            problems.append(f"{where}: plain_text_input max_length over 3000")
-    else:
-        problems.append(f"{where}: unexpected element type {e.get('type')!r}")
-
-
-def check_view(view: Any) -> list[str]:
-    if not isinstance(view, dict) or view.get("type") != "modal":
-        return ["views.open: view must be a modal object"]
-    problems = check_blocks(view.get("blocks"), "views.open.view", max_blocks=100)
-    _plain_text(view.get("title"), "views.open.view.title", 24, problems)
-    for key in ("submit", "close"):
-        if key in view:
-            _plain_text(view[key], f"views.open.view.{key}", 24, problems)
-    if len(str(view.get("private_metadata", ""))) > 3000:
-        problems.append("views.open: private_metadata over 3000 characters")
-    if len(str(view.get("callback_id", ""))) > 255:
-        problems.append("views.open: callback_id over 255 characters")
-    return problems
-
+from tests.fake_slack_payloads import SlackPayloads
+from tests.fake_slack_spec import TS, SpecChecker, check_call, json_arg, load_spec
 
 # ---------------------------------------------------------------- the server
 
@@ -226,7 +71,7 @@ class FakeFile:
 SIGN_IN_PAGE = b"<!DOCTYPE html><html><body>Sign in to Slack</body></html>"
 
 
-class FakeSlack:
+class FakeSlack(SlackPayloads):
     """Slack on 127.0.0.1: `async with FakeSlack() as slack:` then point the bot at slack.api_url."""
 
     def __init__(self, *, team_id: str = "T0WORLD", bot_user_id: str = "UBOT", bot_id: str = "BBOT",
@@ -361,91 +206,6 @@ class FakeSlack:
     def _is_root(self, channel: str, ts: str) -> bool:
         return any(m["ts"] == ts and m.get("thread_ts") in (None, ts) for m in self.messages.get(channel, []))
 
-    # ------------------------------------------------------------ payloads Slack sends
-
-    def event(self, event: dict[str, Any]) -> dict[str, Any]:
-        """An event_callback body around `event` (as in the Events API and Socket Mode)."""
-        self._n += 1
-        return {"token": "legacy-verification-token", "team_id": self.team_id, "api_app_id": self.app_id,
-                "event": {"event_ts": event.get("ts", self._ts()), **event}, "type": "event_callback",
-                "event_id": f"Ev{self._n:08d}", "event_time": int(time.time()), "authed_users": [],
-                "authorizations": [{"enterprise_id": None, "team_id": self.team_id, "user_id": self.bot_user_id,
-                                    "is_bot": True, "is_enterprise_install": False}],
-                "is_ext_shared_channel": False}
-
-    def user_message(self, channel: str, user: str, text: str, thread_ts: str | None = None,
-                     files: list[dict[str, Any]] | None = None, *, kind: str = "message") -> dict[str, Any]:
-        """A person's message (kept in the channel); kind "app_mention" starts it with the bot's mention."""
-        if kind == "app_mention":
-            text = f"<@{self.bot_user_id}> {text}"
-        message: dict[str, Any] = {"user": user, "text": text, "ts": self._ts(), "team": self.team_id}
-        if thread_ts:
-            message["thread_ts"] = thread_ts
-        if files:
-            message["files"], message["upload"] = files, False
-        self._store(channel, dict(message))
-        return self.event({"type": kind, "channel": channel, **message})
-
-    def mention(self, channel: str, user: str, text: str, thread_ts: str | None = None,
-                files: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        return self.user_message(channel, user, text, thread_ts, files, kind="app_mention")
-
-    def slash(self, channel: str, user: str, text: str, command: str = "/world") -> dict[str, str]:
-        """The form fields of a slash command (Slack sends them url-encoded)."""
-        self._n += 1
-        return {"token": "legacy-verification-token", "team_id": self.team_id, "team_domain": "worldloom",
-                "channel_id": channel, "channel_name": "general", "user_id": user,
-                "user_name": self.users.get(user, {}).get("name", user), "command": command, "text": text,
-                "api_app_id": self.app_id, "is_enterprise_install": "false",
-                "response_url": f"{self.url}/response/{self._n}", "trigger_id": f"trigger.{self._n}"}
-
-    def click(self, message: dict[str, Any], action_id: str, user: str) -> dict[str, Any]:
-        """A block_actions payload: `user` pressed the button `action_id` of a posted message."""
-        found = [(b, e) for b in message.get("blocks") or [] for e in b.get("elements") or []
-                 if e.get("action_id") == action_id]
-        if not found:
-            raise AssertionError(f"no button {action_id} in message {message.get('ts')}")
-        block, element = found[0]
-        self._n += 1
-        channel = message["channel"]
-        return {
-            "type": "block_actions", "user": self._user_ref(user), "api_app_id": self.app_id,
-            "token": "legacy-verification-token", "trigger_id": f"trigger.{self._n}",
-            "container": {"type": "message", "message_ts": message["ts"], "channel_id": channel,
-                          "is_ephemeral": False, "thread_ts": message.get("thread_ts")},
-            "team": {"id": self.team_id, "domain": "worldloom"}, "enterprise": None,
-            "is_enterprise_install": False, "channel": {"id": channel, "name": "general"},
-            "message": {k: v for k, v in message.items() if k != "channel"}, "state": {"values": {}},
-            "response_url": f"{self.url}/response/{self._n}",
-            "actions": [{"action_id": action_id, "block_id": block.get("block_id", ""), "type": "button",
-                         "text": element["text"], "value": element.get("value", ""), "action_ts": self._ts()}],
-        }
-
-    def submit(self, view: dict[str, Any], user: str, values: dict[str, str]) -> dict[str, Any]:
-        """A view_submission payload for an opened modal; values by block_id (select: the option value)."""
-        state: dict[str, dict[str, Any]] = {}
-        for block in view.get("blocks", []):
-            if block.get("type") != "input" or block["block_id"] not in values:
-                continue
-            element, value = block["element"], values[block["block_id"]]
-            if element["type"] == "static_select":
-                chosen = [o for o in element["options"] if o["value"] == value]
-                assert chosen, f"{value!r} is not an option of {block['block_id']}"
-                entry = {"type": "static_select", "selected_option": chosen[0]}
-            else:
-                entry = {"type": element["type"], "value": value}
-            state[block["block_id"]] = {element["action_id"]: entry}
-        self._n += 1
-        return {"type": "view_submission", "team": {"id": self.team_id, "domain": "worldloom"},
-                "user": self._user_ref(user), "api_app_id": self.app_id, "token": "legacy-verification-token",
-                "trigger_id": f"trigger.{self._n}", "view": {**view, "team_id": self.team_id,
-                                                               "state": {"values": state}, "hash": f"h{self._n}"},
-                "response_urls": [], "is_enterprise_install": False, "enterprise": None}
-
-    def _user_ref(self, user: str) -> dict[str, Any]:
-        name = self.users.get(user, {}).get("name", user)
-        return {"id": user, "username": name, "name": name, "team_id": self.team_id}
-
     # ------------------------------------------------------------ Socket Mode
 
     async def push(self, kind: str, payload: dict[str, Any], seconds: float = 10.0) -> str:
@@ -534,29 +294,7 @@ class FakeSlack:
         return web.json_response(result)
 
     def _check(self, method: str, args: dict[str, Any], has_token: bool) -> list[str]:
-        problems = self.checker.check(method, args, has_token)
-        try:
-            if "blocks" in args:
-                problems += check_blocks(_json_arg(args["blocks"]), method)
-            if method == "views.open" and "view" in args:
-                problems += check_view(_json_arg(args["view"]))
-        except json.JSONDecodeError:
-            problems.append(f"{method}: blocks/view is not valid JSON")
-        if method == "files.getUploadURLExternal":
-            if not args.get("filename"):
-                problems.append("files.getUploadURLExternal: filename is required")
-            if not re.fullmatch(r"[1-9]\d*", str(args.get("length", ""))):
-                problems.append("files.getUploadURLExternal: length must be a positive integer")
-        if method == "files.completeUploadExternal":
-            try:
-                files = _json_arg(args.get("files", ""))
-                assert isinstance(files, list) and files and all(isinstance(f, dict) and f.get("id") for f in files)
-            except (json.JSONDecodeError, AssertionError):
-                problems.append("files.completeUploadExternal: files must be a JSON array of {id, title}")
-            if args.get("thread_ts") and not args.get("channel_id") and not args.get("channels"):
-                problems.append("files.completeUploadExternal: thread_ts needs channel_id")
-            if args.get("thread_ts") and not TS.match(str(args["thread_ts"])):
-                problems.append("files.completeUploadExternal: thread_ts must look like 0123456789.012345")
+        problems = check_call(self.checker, method, args, has_token)
         channel, thread = args.get("channel") or args.get("channel_id"), str(args.get("thread_ts") or "")
         if channel and TS.match(thread) and not self._is_root(channel, thread):
             problems.append(f"{method}: thread_ts {thread} is not a root message of {channel}")
@@ -566,7 +304,7 @@ class FakeSlack:
         message = {"user": self.bot_user_id, "bot_id": self.bot_id, "ts": self._ts(), "team": self.team_id,
                    "text": args.get("text", ""), **extra}
         if args.get("blocks"):
-            message["blocks"] = _json_arg(args["blocks"])
+            message["blocks"] = json_arg(args["blocks"])
         if args.get("thread_ts"):
             message["thread_ts"] = args["thread_ts"]
         return self._store(channel, message)
@@ -600,7 +338,7 @@ class FakeSlack:
         found[0]["text"] = args.get("text", found[0]["text"])
         found[0]["edited"] = {"user": self.bot_user_id, "ts": self._ts()}
         if "blocks" in args:
-            found[0]["blocks"] = _json_arg(args["blocks"])
+            found[0]["blocks"] = json_arg(args["blocks"])
         return {"ok": True, "channel": channel, "ts": ts, "text": found[0]["text"]}
 
     def _m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -612,7 +350,7 @@ class FakeSlack:
     def _m_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         if not str(args.get("trigger_id", "")).startswith("trigger."):
             return {"ok": False, "error": "invalid_trigger_id"}
-        view = {**_json_arg(args["view"]), "id": f"V{len(self.views) + 1:08d}"}
+        view = {**json_arg(args["view"]), "id": f"V{len(self.views) + 1:08d}"}
         self.views.append(view)
         return {"ok": True, "view": view}
 
@@ -639,7 +377,7 @@ class FakeSlack:
         return {"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
 
     def _m_files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
-        entries = _json_arg(args["files"])
+        entries = json_arg(args["files"])
         found = [self.files.get(e["id"]) for e in entries]
         if any(f is None or f.data is None for f in found):
             return {"ok": False, "error": "file_not_found"}  # never uploaded
@@ -694,22 +432,3 @@ class FakeSlack:
         self.responses.append(await request.json())
         await self._notify()
         return web.Response(text="ok")
-
-
-# ---------------------------------------------------------------- HTTP mode requests
-
-
-def http_body(kind: str, payload: dict[str, Any]) -> tuple[bytes, str]:
-    """The body and content type Slack POSTs for an event, a slash command or an interaction."""
-    if kind == "events_api":
-        return json.dumps(payload).encode(), "application/json"
-    if kind == "slash_commands":
-        return urlencode(payload).encode(), "application/x-www-form-urlencoded"
-    return urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded"
-
-
-def signed_headers(secret: str, body: bytes, content_type: str, timestamp: int | None = None) -> dict[str, str]:
-    """Slack's v0 request signature: HMAC-SHA256 of "v0:{timestamp}:{body}"."""
-    ts = str(int(time.time()) if timestamp is None else timestamp)
-    signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
-    return {"Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}

@@ -27,7 +27,8 @@ from bot.config import ConfigError, Settings
 from bot.platforms import slack_blocks as kit
 from bot.platforms.slack_app import SlackConfig, SlackPlatform
 from engine.jobs import Renderer
-from tests.fake_slack import FakeSlack, http_body, signed_headers
+from tests.fake_slack import FakeSlack
+from tests.fake_slack_payloads import http_body, signed_headers
 from tests.fakes import GatedRenderer
 
 SECRET = "test-signing-secret"
