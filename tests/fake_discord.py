@@ -14,226 +14,40 @@ Helpers inject gateway events: `slash(...)`, `press(...)` (buttons and selects),
 
 What is deliberately not modelled: sharding, RESUME after a dropped socket, voice, presences,
 audit logs, per-route rate-limit headers (429s are injected on demand with `rate_limit_once`).
+
+Companions: tests/fake_discord_spec.py (the OpenAPI check), tests/fake_discord_payloads.py (ids,
+records and the objects the fake sends), tests/fake_discord_driver.py (the injecting and waiting helpers).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import itertools
 import json
-import os
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from aiohttp import WSMsgType, web
-from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 
-APP_ID = 1100000000000000001
-BOT_ID = APP_ID
-GUILD_ID = 1200000000000000001
-TEXT_CHANNEL_ID = 1300000000000000001
-FORUM_CHANNEL_ID = 1300000000000000002
-MOD_ROLE_ID = 1400000000000000001
-ATTACHMENT_LIMIT = 10 * 1024 * 1024
+from tests import fake_discord_payloads as payloads
+from tests.fake_discord_driver import FakeDiscordDriver
+from tests.fake_discord_payloads import (
+    ATTACHMENT_LIMIT,
+    BOT_ID,
+    FORUM_CHANNEL_ID,
+    GUILD_ID,
+    TEXT_CHANNEL_ID,
+    FakeInteraction,
+    Request,
+    now_iso,
+)
+from tests.fake_discord_spec import openapi
+
 ACK_DEADLINE_S = 3.0
 TOKEN_LIFETIME_S = 15 * 60
-
-# Permission bits (https://discord.com/developers/docs/topics/permissions)
-VIEW_CHANNEL = 1 << 10
-SEND_MESSAGES = 1 << 11
-ATTACH_FILES = 1 << 15
-READ_HISTORY = 1 << 16
-USE_APP_COMMANDS = 1 << 31
-MANAGE_THREADS = 1 << 34
-CREATE_PUBLIC_THREADS = 1 << 35
-CREATE_PRIVATE_THREADS = 1 << 36
-SEND_IN_THREADS = 1 << 38
-MEMBER_PERMS = VIEW_CHANNEL | SEND_MESSAGES | ATTACH_FILES | READ_HISTORY | USE_APP_COMMANDS | SEND_IN_THREADS \
-    | CREATE_PUBLIC_THREADS
-BOT_PERMS = MEMBER_PERMS | CREATE_PRIVATE_THREADS | MANAGE_THREADS
 PRIVILEGED_INTENTS = {1 << 1: "GUILD_MEMBERS", 1 << 8: "GUILD_PRESENCES", 1 << 15: "MESSAGE_CONTENT"}
-
-OPTION_TYPES = {"subcommand": 1, "group": 2, "string": 3, "integer": 4, "boolean": 5, "attachment": 11}
-
-
-def find_spec() -> Path:
-    """The OpenAPI description: $DISCORD_OPENAPI, else the copy in tests/specs/ (MIT), else ../shared."""
-    here = Path(__file__).resolve().parents[1]
-    candidates = [os.environ.get("DISCORD_OPENAPI", ""), Path(__file__).resolve().parent / "specs/discord/openapi.json",
-                  here.parent / "shared/specs/discord/openapi.json"]
-    for c in candidates:
-        if c and Path(c).is_file():
-            return Path(c)
-    raise FileNotFoundError("Discord's openapi.json not found; set DISCORD_OPENAPI to its path")
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat()
-
-
-# ---------------------------------------------------------------- the OpenAPI check
-
-
-class OpenAPI:
-    """Matches requests to the description's path templates and validates them; built once per process."""
-
-    def __init__(self, path: Path) -> None:
-        self.doc: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        self.registry = Registry().with_resource(
-            "urn:discord", Resource.from_contents(self.doc, default_specification=DRAFT202012))
-        self.base = "/api/v10"
-        self.templates: list[tuple[re.Pattern[str], str, int]] = []
-        for template in self.doc["paths"]:
-            regex = "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "$"
-            literal = sum(1 for part in template.split("/") if part and not part.startswith("{"))
-            self.templates.append((re.compile(regex), template, literal))
-        # A literal segment beats a parameter: /messages/@original before /messages/{message_id}.
-        self.templates.sort(key=lambda t: -t[2])
-
-    @functools.lru_cache(maxsize=512)  # noqa: B019 - one instance per process, kept for the session
-    def validator(self, pointer: str) -> Draft202012Validator:
-        return Draft202012Validator({"$ref": "urn:discord#" + pointer}, registry=self.registry)
-
-    def match(self, path: str) -> tuple[str, dict[str, str]] | None:
-        for regex, template, _ in self.templates:
-            m = regex.match(path)
-            if m:
-                return template, m.groupdict()
-        return None
-
-    def check(self, method: str, path: str, query: dict[str, str], content_type: str,
-              body: Any, file_parts: list[str], authorization: str | None, token: str) -> list[str]:
-        """Everything wrong with one request, as readable lines (empty when it is valid)."""
-        where = f"{method} {path}"
-        found = self.match(path)
-        if found is None:
-            return [f"{where}: no such path in the OpenAPI description"]
-        template, params = found
-        item = self.doc["paths"][template]
-        op = item.get(method.lower())
-        if op is None:
-            return [f"{where}: {method} is not defined for {template}"]
-        errors: list[str] = []
-        esc = "/paths/" + template.replace("~", "~0").replace("/", "~1")
-        for i, p in enumerate(item.get("parameters", [])):
-            if p["in"] == "path":
-                errors += self._errors(f"{esc}/parameters/{i}/schema", params[p["name"]], f"{where} path {p['name']}")
-        declared = {p["name"]: (i, p) for i, p in enumerate(op.get("parameters", [])) if p["in"] == "query"}
-        for name, raw in query.items():
-            if name not in declared:
-                errors.append(f"{where}: unknown query parameter {name!r}")
-                continue
-            i, p = declared[name]
-            value = _coerce_query(raw, p["schema"], self.doc)
-            errors += self._errors(f"{esc}/{method.lower()}/parameters/{i}/schema", value, f"{where} query {name}")
-        security = op.get("security")
-        if security is not None and {} not in security:
-            if authorization != f"Bot {token}":
-                errors.append(f"{where}: needs the bot token (Authorization: Bot ...)")
-        elif authorization is not None and authorization != f"Bot {token}":
-            errors.append(f"{where}: wrong Authorization header")
-        rb = op.get("requestBody")
-        if rb is None:
-            if body is not None:
-                errors.append(f"{where}: sends a body but the operation takes none")
-            return errors
-        if body is None:
-            if rb.get("required"):
-                errors.append(f"{where}: the request body is required")
-            return errors
-        kind = "multipart/form-data" if content_type.startswith("multipart/") else "application/json"
-        if kind not in rb["content"]:
-            return [*errors, f"{where}: {kind} bodies are not accepted"]
-        pointer = f"{esc}/{method.lower()}/requestBody/content/{kind.replace('/', '~1')}/schema"
-        errors += self._errors(pointer, body, f"{where} body")
-        if kind == "multipart/form-data":
-            props = _multipart_props(rb["content"][kind]["schema"])
-            errors += [f"{where}: unexpected multipart part {n!r}" for n in file_parts if n not in props]
-        return errors
-
-    def _errors(self, pointer: str, value: Any, what: str) -> list[str]:
-        v = self.validator(pointer)
-        return [f"{what}: {e.message[:300]} at {'/'.join(map(str, e.absolute_path)) or '(root)'}"
-                for e in v.iter_errors(value)]
-
-
-def _coerce_query(raw: str, schema: dict[str, Any], doc: dict[str, Any]) -> Any:
-    """Query strings are text; read them as the schema's type (1/0 count as booleans, as Discord does)."""
-    if "$ref" in schema:
-        name = schema["$ref"].rsplit("/", 1)[-1]
-        schema = doc["components"]["schemas"][name]
-    types = schema.get("type")
-    types = types if isinstance(types, list) else [types]
-    if "boolean" in types:
-        return {"true": True, "1": True, "false": False, "0": False}.get(raw.lower(), raw)
-    if "integer" in types:
-        try:
-            return int(raw)
-        except ValueError:
-            return raw
-    return raw
-
-
-def _multipart_props(schema: dict[str, Any]) -> set[str]:
-    out: set[str] = {"payload_json"}
-    for part in schema.get("allOf", [schema]):
-        out |= set(part.get("properties", {}))
-    return out
-
-
-@functools.cache
-def openapi() -> OpenAPI:
-    """The description, parsed once per test session."""
-    return OpenAPI(find_spec())
-
-
-# ---------------------------------------------------------------- records
-
-
-@dataclass
-class Request:
-    method: str
-    path: str  # without the /api/v10 prefix
-    query: dict[str, str]
-    headers: dict[str, str]
-    json: Any  # the JSON body, or payload_json of a multipart body
-    files: dict[str, tuple[str, bytes]]  # multipart part name -> (filename, data)
-    at: float
-    status: int = 0
-    response: Any = None
-
-
-@dataclass
-class FakeInteraction:
-    """One injected interaction and what the bot did with it."""
-
-    id: int
-    token: str
-    type: int
-    channel_id: int
-    user_id: int
-    dispatched_at: float
-    payload: dict[str, Any]
-    callback: Request | None = None
-    acked_at: float | None = None
-    original_id: int | None = None  # the message of the (deferred) response
-    ephemeral: bool = False
-    followups: list[int] = field(default_factory=list)
-    modal: dict[str, Any] | None = None
-    choices: list[dict[str, Any]] | None = None
-    expired: bool = False
-
-    @property
-    def ack_seconds(self) -> float | None:
-        return None if self.acked_at is None else self.acked_at - self.dispatched_at
 
 
 class _RateLimit:
@@ -245,7 +59,7 @@ class _RateLimit:
 # ---------------------------------------------------------------- the server
 
 
-class FakeDiscord:
+class FakeDiscord(FakeDiscordDriver):
     """A Discord-compatible server for one guild; `await start()`, use, `await stop()`."""
 
     def __init__(self, token: str = "test-bot-token", *, validate: bool = True) -> None:
@@ -320,50 +134,24 @@ class FakeDiscord:
         return ((int(time.time() * 1000) - 1420070400000) << 22) | (next(self._ids) & 0x3FFFFF)
 
     def _add_world(self) -> None:
-        self.bot_user = self._user(BOT_ID, "worldloom", bot=True)
+        self.bot_user = payloads.user(BOT_ID, "worldloom", bot=True)
         self.users[BOT_ID] = self.bot_user
-        self.channels[TEXT_CHANNEL_ID] = self._guild_channel(TEXT_CHANNEL_ID, 0, "stories", 1)
-        self.channels[FORUM_CHANNEL_ID] = {**self._guild_channel(FORUM_CHANNEL_ID, 15, "story-forum", 2),
-                                           "available_tags": [], "default_reaction_emoji": None,
-                                           "default_sort_order": None, "default_forum_layout": 0}
+        self.channels[TEXT_CHANNEL_ID] = payloads.guild_channel(TEXT_CHANNEL_ID, 0, "stories", 1)
+        self.channels[FORUM_CHANNEL_ID] = payloads.forum_channel(FORUM_CHANNEL_ID, "story-forum", 2)
 
     def add_user(self, name: str, *, moderator: bool = False) -> int:
         """A guild member; moderators hold a role with Manage Threads. Returns the user id."""
         uid = 1500000000000000000 + len(self.users)
-        self.users[uid] = self._user(uid, name)
-        self.members[uid] = {"user": self.users[uid], "nick": None, "avatar": None, "pending": False,
-                             "roles": [str(MOD_ROLE_ID)] if moderator else [], "joined_at": now_iso(),
-                             "deaf": False, "mute": False, "flags": 0, "premium_since": None,
-                             "communication_disabled_until": None}
+        self.users[uid] = payloads.user(uid, name)
+        self.members[uid] = payloads.member(self.users[uid], moderator=moderator)
         return uid
-
-    @staticmethod
-    def _user(uid: int, name: str, bot: bool = False) -> dict[str, Any]:
-        return {"id": str(uid), "username": name, "global_name": name.title(), "discriminator": "0",
-                "avatar": None, "bot": bot, "public_flags": 0, "flags": 0}
-
-    @staticmethod
-    def _guild_channel(cid: int, ctype: int, name: str, position: int) -> dict[str, Any]:
-        return {"id": str(cid), "type": ctype, "guild_id": str(GUILD_ID), "name": name, "position": position,
-                "permission_overwrites": [], "nsfw": False, "parent_id": None, "topic": None,
-                "rate_limit_per_user": 0, "last_message_id": None, "flags": 0,
-                "default_auto_archive_duration": 1440, "default_thread_rate_limit_per_user": 0}
 
     def add_thread(self, name: str, *, parent: int = TEXT_CHANNEL_ID, archived: bool = False,
                    locked: bool = False, owner: int | None = None) -> int:
         """A thread that already exists (made by a person, not the bot)."""
         tid = self.snowflake()
-        self.channels[tid] = self._thread(tid, name, parent, 11, owner or BOT_ID, archived, locked)
+        self.channels[tid] = payloads.thread(tid, name, parent, 11, owner or BOT_ID, archived, locked)
         return tid
-
-    def _thread(self, tid: int, name: str, parent: int, ttype: int, owner: int, archived: bool = False,
-                locked: bool = False, auto_archive: int = 1440) -> dict[str, Any]:
-        return {"id": str(tid), "type": ttype, "guild_id": str(GUILD_ID), "parent_id": str(parent),
-                "name": name, "owner_id": str(owner), "message_count": 0, "member_count": 1,
-                "total_message_sent": 0, "rate_limit_per_user": 0, "flags": 0, "last_message_id": None,
-                "thread_metadata": {"archived": archived, "auto_archive_duration": auto_archive,
-                                    "archive_timestamp": now_iso(), "locked": locked,
-                                    "create_timestamp": now_iso()}}
 
     async def archive(self, thread_id: int, *, locked: bool = False) -> None:
         """Archives (and maybe locks) a thread the way Discord does: the bot hears a THREAD_UPDATE."""
@@ -384,25 +172,8 @@ class FakeDiscord:
                 and not m.get("webhook_id") and (channel_id is None or m["channel_id"] == str(channel_id))]
 
     def guild_payload(self) -> dict[str, Any]:
-        everyone = {"id": str(GUILD_ID), "name": "@everyone", "permissions": str(MEMBER_PERMS), "position": 0,
-                    "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0}
-        mods = {**everyone, "id": str(MOD_ROLE_ID), "name": "moderators", "position": 1,
-                "permissions": str(MEMBER_PERMS | MANAGE_THREADS)}
-        bot_member = {"user": self.bot_user, "roles": [], "joined_at": now_iso(), "deaf": False, "mute": False,
-                      "flags": 0, "nick": None, "avatar": None, "pending": False}
-        return {
-            "id": str(GUILD_ID), "name": "Story Club", "icon": None, "owner_id": str(1), "features": [],
-            "roles": [everyone, mods], "emojis": [], "stickers": [], "member_count": len(self.members) + 1,
-            "members": [bot_member, *self.members.values()], "large": False, "unavailable": False,
-            "channels": [c for c in self.channels.values() if c["type"] in (0, 15)],
-            "threads": self.threads(), "presences": [], "voice_states": [], "stage_instances": [],
-            "guild_scheduled_events": [], "soundboard_sounds": [], "joined_at": now_iso(), "premium_tier": 0,
-            "preferred_locale": "en-US", "system_channel_id": None, "verification_level": 0, "mfa_level": 0,
-            "nsfw_level": 0, "explicit_content_filter": 0, "default_message_notifications": 0,
-            "afk_timeout": 300, "afk_channel_id": None, "description": None, "banner": None, "splash": None,
-            "discovery_splash": None, "vanity_url_code": None, "premium_subscription_count": 0,
-            "max_members": 500000, "rules_channel_id": None, "public_updates_channel_id": None,
-        }
+        return payloads.guild(self.bot_user, list(self.members.values()), list(self.channels.values()),
+                              self.threads())
 
     # ------------------------------------------------------------ injected failures
 
@@ -415,198 +186,13 @@ class FakeDiscord:
         """Makes the interaction's token as dead as it is after 15 minutes."""
         ix.expired = True
 
-    # ------------------------------------------------------------ waiting
-
-    async def _notify(self) -> None:
-        async with self._changed:
-            self._changed.notify_all()
-
-    async def wait_for(self, predicate: Callable[[], Any], within: float = 10.0, what: str = "condition") -> Any:
-        """Waits until predicate() is truthy (re-checked on every request and event); returns its value."""
-        try:
-            async with asyncio.timeout(within), self._changed:
-                while not (value := predicate()):
-                    await self._changed.wait()
-                return value
-        except TimeoutError:
-            raise TimeoutError(f"waited {within} s for {what}") from None
-
-    async def wait_for_request(self, method: str, path_regex: str, within: float = 10.0, *, count: int = 1,
-                               where: Callable[[Request], bool] | None = None) -> list[Request]:
-        """The first `count` finished requests matching method and path (a regex searched in the path)."""
-        rx = re.compile(path_regex)
-
-        def found() -> list[Request] | None:
-            hits = [r for r in self.requests if r.method == method and r.status and rx.search(r.path)
-                    and (where is None or where(r))]
-            return hits[:count] if len(hits) >= count else None
-
-        return await self.wait_for(found, within, f"{count} x {method} {path_regex}")
-
-    async def wait_for_panels(self, channel_id: int | None = None, count: int = 1,
-                              within: float = 15.0) -> list[dict[str, Any]]:
-        def found() -> list[dict[str, Any]] | None:
-            got = self.panels(channel_id)
-            return got if len(got) >= count else None
-
-        return await self.wait_for(found, within, f"{count} panel(s) in {channel_id}")
-
-    async def wait_for_ack(self, ix: FakeInteraction, within: float = 10.0) -> FakeInteraction:
-        await self.wait_for(lambda: ix.callback is not None, within, f"acknowledgement of interaction {ix.id}")
-        return ix
-
-    async def wait_for_original(self, ix: FakeInteraction, predicate: Callable[[dict[str, Any]], bool],
-                                within: float = 15.0) -> dict[str, Any]:
-        """The interaction's response message once predicate(message) holds."""
-        def found() -> dict[str, Any] | None:
-            msg = self.messages.get(ix.original_id or 0)
-            return msg if msg is not None and predicate(msg) else None
-
-        return await self.wait_for(found, within, f"the response of interaction {ix.id}")
-
-    async def wait_for_reply(self, ix: FakeInteraction, within: float = 15.0) -> dict[str, Any]:
-        """What the person sees in the end: the finished response, or the ephemeral followup after it."""
-        def found() -> dict[str, Any] | None:
-            for mid in reversed(ix.followups):
-                if mid in self.messages:
-                    return self.messages[mid]
-            msg = self.messages.get(ix.original_id or 0)
-            if msg is not None and not msg["flags"] & 128:  # 128: still "thinking"
-                return msg
-            return None
-
-        return await self.wait_for(found, within, f"the reply to interaction {ix.id}")
-
-    # ------------------------------------------------------------ injecting gateway events
+    # ------------------------------------------------------------ gateway
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         frame = {"op": 0, "t": event, "s": next(self._seq), "d": data}
         for ws in list(self._sockets):
             if not ws.closed:
                 await ws.send_str(json.dumps(frame))
-
-    def _interaction_base(self, itype: int, user_id: int, channel_id: int) -> dict[str, Any]:
-        channel = self.channels[channel_id]
-        member = self.members[user_id]
-        perms = MEMBER_PERMS | (MANAGE_THREADS if str(MOD_ROLE_ID) in member["roles"] else 0)
-        iid = self.snowflake()
-        return {
-            "id": str(iid), "application_id": str(APP_ID), "type": itype, "token": f"itoken-{iid}", "version": 1,
-            "guild_id": str(GUILD_ID), "guild": {"id": str(GUILD_ID), "locale": "en-US", "features": []},
-            "channel_id": str(channel_id), "channel": {**channel, "permissions": str(perms)},
-            "member": {**member, "permissions": str(perms)}, "locale": "en-US", "guild_locale": "en-US",
-            "app_permissions": str(BOT_PERMS), "entitlements": [], "context": 0,
-            "authorizing_integration_owners": {"0": str(GUILD_ID)}, "attachment_size_limit": ATTACHMENT_LIMIT,
-        }
-
-    async def _inject(self, payload: dict[str, Any]) -> FakeInteraction:
-        ix = FakeInteraction(int(payload["id"]), payload["token"], payload["type"], int(payload["channel_id"]),
-                             int(payload["member"]["user"]["id"]), time.monotonic(), payload)
-        self.interactions[ix.id] = ix
-        self.by_token[ix.token] = ix
-        await self.dispatch("INTERACTION_CREATE", payload)
-        return ix
-
-    def _options(self, command: str, values: dict[str, Any], focused: str | None,
-                 resolved: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """Typed options for `command` ("world new") from the definitions the bot synced."""
-        top, *sub = command.split()
-        cmd = self.commands.get(top)
-        if cmd is None:
-            raise KeyError(f"the bot did not register /{top}")
-        defs, nest = cmd.get("options") or [], None
-        if sub:
-            nest = next((o for o in defs if o["name"] == sub[0]), None)
-            if nest is None:
-                raise KeyError(f"/{top} has no subcommand {sub[0]}")
-            defs = nest.get("options") or []
-        options = []
-        for name, value in values.items():
-            d = next((o for o in defs if o["name"] == name), None)
-            if d is None:
-                raise KeyError(f"/{command} has no option {name!r}")
-            if d["type"] == OPTION_TYPES["attachment"]:
-                aid = self._attachment(*value)
-                resolved.setdefault("attachments", {})[str(aid)] = self.cdn_attachment(aid)
-                value = str(aid)
-            opt = {"name": name, "type": d["type"], "value": value}
-            if name == focused:
-                opt["focused"] = True
-            options.append(opt)
-        if nest is not None:
-            options = [{"name": nest["name"], "type": nest["type"], "options": options}]
-        return cmd, options
-
-    def _attachment(self, filename: str, data: bytes, content_type: str | None = None,
-                    size: int | None = None) -> int:
-        """Puts a file on the fake CDN; `size` may lie (a CDN-reported size) to test the bot's checks."""
-        aid = self.snowflake()
-        self.cdn[f"attachments/{aid}/{filename}"] = (data, content_type or "")
-        self._attachment_meta[aid] = (filename, size if size is not None else len(data), content_type)
-        return aid
-
-    def cdn_attachment(self, aid: int) -> dict[str, Any]:
-        filename, size, ctype = self._attachment_meta[aid]
-        url = f"http://127.0.0.1:{self.port}/cdn/attachments/{aid}/{filename}"
-        out: dict[str, Any] = {"id": str(aid), "filename": filename, "size": size, "url": url, "proxy_url": url,
-                               "ephemeral": True}
-        if ctype:
-            out["content_type"] = ctype
-        return out
-
-    async def slash(self, command: str, user: int, channel: int, **values: Any) -> FakeInteraction:
-        """A slash command, e.g. slash("world new", alice, TEXT_CHANNEL_ID, title="Moon").
-
-        Attachment options take (filename, data[, content_type[, reported size]])."""
-        payload = self._interaction_base(2, user, channel)
-        resolved: dict[str, Any] = {}
-        cmd, options = self._options(command, values, None, resolved)
-        payload["data"] = {"id": cmd["id"], "name": cmd["name"], "type": 1, "options": options,
-                           "guild_id": str(GUILD_ID)}
-        if resolved:
-            payload["data"]["resolved"] = resolved
-        return await self._inject(payload)
-
-    async def autocomplete(self, command: str, user: int, channel: int, focused: str,
-                           **values: Any) -> FakeInteraction:
-        payload = self._interaction_base(4, user, channel)
-        cmd, options = self._options(command, values, focused, {})
-        payload["data"] = {"id": cmd["id"], "name": cmd["name"], "type": 1, "options": options}
-        return await self._inject(payload)
-
-    async def press(self, message: dict[str, Any], custom_id: str, user: int,
-                    values: list[str] | None = None) -> FakeInteraction:
-        """A button press (or a select choice, with values) on a message the bot posted."""
-        component = next((c for row in message.get("components", []) for c in row.get("components", [])
-                          if c.get("custom_id") == custom_id), None)
-        if component is None:
-            raise KeyError(f"no component {custom_id!r} on message {message['id']}")
-        payload = self._interaction_base(3, user, int(message["channel_id"]))
-        payload["message"] = message
-        payload["data"] = {"custom_id": custom_id, "component_type": component["type"]}
-        if values is not None:
-            payload["data"]["values"] = values
-        return await self._inject(payload)
-
-    async def submit_modal(self, opened_by: FakeInteraction, user: int, **values: str) -> FakeInteraction:
-        """Submits the modal the bot opened in answer to `opened_by`, typing `values` by custom_id."""
-        modal = opened_by.modal
-        if modal is None:
-            raise AssertionError(f"interaction {opened_by.id} opened no modal")
-        payload = self._interaction_base(5, user, opened_by.channel_id)
-        rows = []
-        for row in modal["components"]:
-            inner = row.get("components") or [row["component"]]
-            filled = [{"type": c["type"], "custom_id": c["custom_id"], "value": values.get(c["custom_id"], "")}
-                      for c in inner]
-            rows.append({"type": 1, "components": filled} if row["type"] == 1
-                        else {"type": row["type"], "component": filled[0]})
-        payload["data"] = {"custom_id": modal["custom_id"], "components": rows}
-        if opened_by.payload.get("message"):
-            payload["message"] = opened_by.payload["message"]
-        return await self._inject(payload)
-
-    # ------------------------------------------------------------ gateway
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=True)
@@ -634,14 +220,24 @@ class FakeDiscord:
         for bit, name in PRIVILEGED_INTENTS.items():
             if d.get("intents", 0) & bit:
                 self.violations.append(f"IDENTIFY asks for the privileged intent {name}")
-        ready = {"v": 10, "user": self.bot_user, "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
-                 "session_id": f"session-{len(self.identified)}", "resume_gateway_url": self.gateway_url,
-                 "application": {"id": str(APP_ID), "flags": 0}, "private_channels": [], "relationships": []}
+        ready = payloads.ready(self.bot_user, len(self.identified), self.gateway_url)
         await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": next(self._seq), "d": ready}))
         await ws.send_str(json.dumps({"op": 0, "t": "GUILD_CREATE", "s": next(self._seq),
                                       "d": self.guild_payload()}))
 
     # ------------------------------------------------------------ CDN
+
+    def _attachment(self, filename: str, data: bytes, content_type: str | None = None,
+                    size: int | None = None) -> int:
+        """Puts a file on the fake CDN; `size` may lie (a CDN-reported size) to test the bot's checks."""
+        aid = self.snowflake()
+        self.cdn[f"attachments/{aid}/{filename}"] = (data, content_type or "")
+        self._attachment_meta[aid] = (filename, size if size is not None else len(data), content_type)
+        return aid
+
+    def cdn_attachment(self, aid: int) -> dict[str, Any]:
+        filename, size, ctype = self._attachment_meta[aid]
+        return payloads.attachment(aid, filename, size, ctype, self.port)
 
     async def _cdn(self, request: web.Request) -> web.Response:
         key = request.match_info["key"]
@@ -750,11 +346,7 @@ class FakeDiscord:
         return _json(200, {**self.bot_user, "verified": True, "mfa_enabled": False, "locale": "en-US"})
 
     async def _application(self, rec: Request) -> web.Response:
-        owner = self._user(1, "owner")
-        return _json(200, {"id": str(APP_ID), "name": "worldloom", "icon": None, "description": "",
-                           "bot_public": True, "bot_require_code_grant": False, "verify_key": "0" * 64,
-                           "owner": owner, "team": None, "flags": 0, "summary": "", "rpc_origins": [],
-                           "bot": self.bot_user})
+        return _json(200, payloads.application(self.bot_user))
 
     async def _put_commands(self, rec: Request, app: str, guild: str | None = None) -> web.Response:
         out = []
@@ -865,14 +457,14 @@ class FakeDiscord:
         body = rec.json or {}
         tid = self.snowflake()
         if parent["type"] == 15:
-            thread = self._thread(tid, body["name"], int(cid), 11, BOT_ID,
+            thread = payloads.thread(tid, body["name"], int(cid), 11, BOT_ID,
                                   auto_archive=body.get("auto_archive_duration") or 1440)
             self.channels[tid] = thread
             first = self._new_message(tid, body.get("message") or {}, rec.files, message_id=tid)
             response = {**thread, "message": first}
         elif parent["type"] == 0:
             ttype = body.get("type") or 12  # like Discord: no type means a private thread
-            thread = self._thread(tid, body["name"], int(cid), ttype, BOT_ID,
+            thread = payloads.thread(tid, body["name"], int(cid), ttype, BOT_ID,
                                   auto_archive=body.get("auto_archive_duration") or 1440)
             self.channels[tid] = thread
             response = thread
@@ -912,22 +504,8 @@ class FakeDiscord:
                      message_id: int | None = None) -> dict[str, Any]:
         self._check_content(body)
         mid = message_id or self.snowflake()
-        msg: dict[str, Any] = {
-            "id": str(mid), "channel_id": str(channel_id), "guild_id": str(GUILD_ID), "author": self.bot_user,
-            "content": body.get("content") or "", "timestamp": now_iso(), "edited_timestamp": None, "tts": False,
-            "mention_everyone": False, "mentions": [], "mention_roles": [], "attachments": [],
-            "embeds": body.get("embeds") or [], "pinned": False, "type": 0, "flags": flags,
-            "components": body.get("components") or [],
-        }
-        if body.get("nonce") is not None:
-            msg["nonce"] = body["nonce"]
-        if interaction is not None:
-            msg["webhook_id"] = str(APP_ID)
-            msg["application_id"] = str(APP_ID)
-            msg["type"] = 20 if interaction.type == 2 else 0
-            msg["interaction_metadata"] = {"id": str(interaction.id), "type": interaction.type,
-                                           "user": self.users[interaction.user_id],
-                                           "authorizing_integration_owners": {"0": str(GUILD_ID)}}
+        ix_user = self.users[interaction.user_id] if interaction is not None else None
+        msg = payloads.message(mid, channel_id, body, self.bot_user, flags, interaction, ix_user)
         msg["attachments"] = self._attachments(body, files)
         self.messages[mid] = msg
         channel = self.channels.get(channel_id)
