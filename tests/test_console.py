@@ -127,3 +127,14 @@ def test_the_repl_answers_each_line_and_says_where_the_panel_went(tmp_path: Path
     assert done.returncode == 0, done.stderr
     assert "Registered **Mira**" in done.stdout and "did you mean /continue" in done.stdout
     assert f"→ {out / 'panels' / '001.png'}" in done.stdout and (out / "panels" / "001.png").is_file()
+
+
+def test_chat_log_author_shapes_all_set_the_author(tmp_path: Path) -> None:
+    script = tmp_path / "log.txt"
+    script.write_text("[ada]: /cref Mira a girl in a red coat\nben: /continue Mira waves\n"
+                      "Cy Lee: /continue she says: hello\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["console", "--script", str(script), "--out", str(out)]) == 0
+    records = read_jsonl(out / "panels.jsonl")
+    assert [r["author"] for r in records] == ["ben", "Cy Lee"]
+    assert records[1]["command"] == "/continue she says: hello" and read_jsonl(out / "errors.jsonl") == []

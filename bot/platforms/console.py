@@ -23,7 +23,8 @@ from bot.service import WorldService
 from engine.world import WorldError
 
 PLACE = Place("console", "local", "console", "main")
-AUTHOR_PREFIX = re.compile(r"^\[([^\[\]]{1,60})\]\s*")
+# "[alice] /continue ...", "[alice]: /continue ..." or "alice: /continue ..." (a chat log's shape)
+AUTHOR_PREFIX = re.compile(r"^(?:\[([^\[\]]{1,60})\]:?|([^\s:/\[\]][^:/\[\]]{0,39}):(?=\s*/))\s*")
 
 
 class ConsoleOutlet:
@@ -72,7 +73,7 @@ class ConsoleSession:
         author = "you"
         m = AUTHOR_PREFIX.match(text)
         if m:
-            author, text = m.group(1).strip() or "you", text[m.end():].strip()
+            author, text = (m.group(1) or m.group(2)).strip() or "you", text[m.end():].strip()
         actor = Actor("console", author, author)
         try:
             command = parse(text)
