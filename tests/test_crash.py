@@ -43,6 +43,15 @@ def send(proc: subprocess.Popen[str], line: str, expect: str = "ACK") -> str:
     return answer
 
 
+def send_and_see(proc: subprocess.Popen[str], line: str, marker: str) -> None:
+    """Sends a render command; waits for its ACK and the child's marker line, in either order
+    (the worker may get there before or after the command is acknowledged)."""
+    first = send(proc, line, expect="")
+    assert proc.stdout is not None
+    second = proc.stdout.readline()
+    assert sorted(x.split(" ")[0].strip() for x in (first, second)) == sorted(["ACK", marker])
+
+
 def kill(proc: subprocess.Popen[str]) -> None:
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
@@ -77,11 +86,7 @@ async def test_a_job_killed_mid_render_is_rendered_again_and_posted_once(tmp_pat
     proc = child(db, "--block-render")
     for line in SCRIPT[:4]:
         send(proc, line)
-    # The worker may start rendering before or after the command is acknowledged.
-    first = send(proc, "ada /continue Mira waves at Tom", expect="")
-    assert proc.stdout is not None
-    second = proc.stdout.readline()
-    assert sorted(line.split(" ")[0].strip() for line in (first, second)) == ["ACK", "RENDERING"]
+    send_and_see(proc, "ada /continue Mira waves at Tom", "RENDERING")
     kill(proc)
 
     async with Store.open(db) as store:
@@ -108,10 +113,7 @@ async def test_a_rendered_but_unposted_panel_survives_sigkill_and_is_posted_once
     proc = child(db, "--report-rendered")  # no outlet for this platform there: the panel stays "rendered"
     for line in SCRIPT[:4]:
         send(proc, line)
-    first = send(proc, "ada /continue Mira waves at Tom", expect="")
-    assert proc.stdout is not None
-    second = proc.stdout.readline()
-    assert sorted(line.split(" ")[0].strip() for line in (first, second)) == ["ACK", "RENDERED"]
+    send_and_see(proc, "ada /continue Mira waves at Tom", "RENDERED")
     kill(proc)
     async with Store.open(db) as store:
         [job] = await store.jobs_in_state("rendered")
