@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from engine.appearance import character_text
-from engine.world import PanelDrawn, Record, World, active, world_at_panel
+from engine.events import PanelDrawn, Record, active, world_at_panel
+from engine.world import World
 
 
 def explain_panel(records: list[Record], world: World, index: int | None) -> str:

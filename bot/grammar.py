@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from bot import commands as c
-from engine.world import WorldError
+from engine.errors import WorldError
 
 MAX_LINE = 4000
 MAX_NAME = 60

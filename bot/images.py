@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from PIL import Image, UnidentifiedImageError
 
-from engine.world import WorldError
+from engine.errors import WorldError
 
 ALLOWED_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 

@@ -20,20 +20,14 @@ from bot import commands as c
 from bot.context import Actor, Delivery, DeliveryRefused, Outlet, Place, RenderTicket, Reply
 from bot.store import UNFINISHED, JobRow, Store
 from engine.appearance import character_text
-from engine.jobs import Reference, RenderCancelled, RenderJob, RenderResult
+from engine.errors import NotAllowed, RenderCancelled, RenderFailed
+from engine.events import AppearanceChanged, PanelDrawn, PanelRerolled, world_at_panel
+from engine.jobs import Reference, RenderJob, RenderResult
 from engine.planner import Plan, PlanOptions, plan
 from engine.prompt import compile_prompt
-from engine.queue import Engine, JobHandle, RenderFailed
-from engine.world import (
-    AppearanceChanged,
-    NotAllowed,
-    Panel,
-    PanelDrawn,
-    PanelRerolled,
-    World,
-    panel_seed,
-    world_at_panel,
-)
+from engine.queue import Engine, JobHandle
+from engine.renderers.storyboard.board import board
+from engine.world import Panel, World, panel_seed
 
 if TYPE_CHECKING:
     from bot.service import WorldService, _Cached
@@ -245,24 +239,6 @@ class Renderings:
 
 
 # ---------------------------------------------------------------- plain data for jobs and panels.jsonl
-
-
-def board(world: World, panel: Panel) -> dict[str, Any]:
-    """What the storyboard renderer draws (plain data, see engine/renderers/sketch.py)."""
-    s = world.scene
-    loc = world.location(s.location)
-    chars = []
-    for name in panel.shot.characters:
-        ch = world.find_character(name)
-        if ch is not None:
-            chars.append({"name": ch.name, "description": character_text(ch), "appearance": ch.appearance()})
-    return {
-        "panel": panel.index, "title": world.title, "caption": panel.shot.action or panel.command,
-        "camera": panel.shot.camera, "characters": chars, "action": panel.shot.action,
-        "location": loc.name if loc else s.location, "location_description": loc.description if loc else None,
-        "props": list(loc.props) if loc else [], "time_of_day": s.time_of_day, "lighting": s.lighting,
-        "light_from": s.light_from, "weather": s.weather, "style": world.style.prefix or None,
-    }
 
 
 def panel_record(world: World, panel: Panel, renderer: str) -> dict[str, Any]:

@@ -24,25 +24,22 @@ from bot.rendering import Renderings
 from bot.store import Store
 from bot.worldfile import BadWorldFile, export_world, image_hashes, parse_world_file
 from engine.appearance import character_text, guess_pronoun, parse_description
-from engine.world import (
+from engine.errors import LimitExceeded, NotAllowed, WorldError
+from engine.events import (
     CharacterReferenceSet,
     CharacterRegistered,
     Event,
-    ImageRef,
-    LimitExceeded,
     LocationSet,
-    NotAllowed,
     Record,
     SceneChanged,
     StyleSet,
     Undone,
-    World,
     WorldCreated,
-    WorldError,
     active,
     fold,
     last_undoable,
 )
+from engine.world import ImageRef, World
 
 log = logging.getLogger(__name__)
 SYSTEM_AUTHOR = "worldloom"

@@ -21,7 +21,7 @@ from typing import Any
 
 import aiosqlite
 
-from engine.world import Event, Record, event_from_json, event_to_json
+from engine.events import Event, Record, event_from_json, event_to_json
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the first schema

@@ -18,7 +18,9 @@ from typing import Any, TypedDict
 
 import jsonschema
 
-from engine.world import ImageRef, Record, WorldError, event_from_json, event_to_json, fold
+from engine.errors import WorldError
+from engine.events import Record, event_from_json, event_to_json, fold
+from engine.world import ImageRef
 
 FORMAT = "worldloom.world"
 VERSION = 1

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 from engine import appearance as ap
 from engine import lexicon as lx
+from engine.events import AppearanceChanged, Event, PropsChanged
 from engine.text import Mention, starts_clause, world_index
-from engine.world import AppearanceChanged, Event, PropsChanged, Trait, World
+from engine.world import Trait, World
 
 _DETS = frozenset("a an the her his their its my your our some two three four several".split())
 POSSESSIVES = frozenset("the her his their its my your our".split())

@@ -18,7 +18,8 @@ class Reference:
     name: str
     path: str
     weight: float = 1.0  # 0 = identity only, 1 = identity + hair + clothes
-    kind: str = "character"  # "character" | "style" | "previous"
+    # "character" | "place" (the place's establishing shot) | "style" | "previous" | "edit" (the panel /edit changes)
+    kind: str = "character"
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,21 @@ class RenderResult:
     seconds: float
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """What a renderer takes, so composing a panel fits its prompt and references to it.
+
+    The defaults describe the storyboard renderer: tag prompts, no images read.
+    """
+
+    reads_images: bool = False  # uses reference images at all (anchoring only helps such renderers)
+    max_references: int = 0  # images the pipeline takes natively per panel (0: reference attention, if any)
+    prompt_style: str = "tags"  # "tags" (CLIP, 77-token chunks) | "sentences" (an LLM text encoder)
+    max_prompt_tokens: int = 0  # the text encoder's budget; 0 = use the configured prompt_budget
+    negative_prompt: bool = True  # False: "--no" is folded into the sentence as "without ..."
+    can_edit: bool = False  # /edit sends the panel itself as the first reference
+
+
 # progress(job_id, step, total) -> False asks the renderer to stop that job early.
 Progress = Callable[[str, int, int], bool]
 
@@ -62,6 +78,7 @@ class Renderer(Protocol):
     """What the engine queue drives; every method runs on the worker thread."""
 
     name: str
+    capabilities: Capabilities  # may change in load(): read it after the engine has started
 
     def load(self) -> None: ...
 
@@ -70,7 +87,3 @@ class Renderer(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-class RenderCancelled(Exception):
-    """Raised by a renderer when progress() asked it to stop."""

@@ -19,20 +19,11 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.appearance import character_text
+from engine.errors import WorldError
+from engine.events import AppearanceChanged, Event, LocationSet, PropsChanged, SceneChanged
 from engine.planner import Plan, PlanOptions
 from engine.planner import plan as rule_plan
-from engine.world import (
-    APPEARANCE_SLOTS,
-    AppearanceChanged,
-    Event,
-    LocationSet,
-    PropsChanged,
-    SceneChanged,
-    Shot,
-    Trait,
-    World,
-    WorldError,
-)
+from engine.world import APPEARANCE_SLOTS, Shot, Trait, World
 
 logger = logging.getLogger(__name__)
 

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from engine import lexicon as lx
 from engine.draft import Draft
 from engine.edits import apply_edits
+from engine.events import Event, LocationSet, SceneChanged
 from engine.text import Mention, WorldIndex, after_gaze, clean_action, overlaps, recent_group, world_index
-from engine.world import Event, LocationSet, SceneChanged, Shot, World
+from engine.world import Shot, World
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from engine.appearance import character_text
-from engine.world import AppearanceChanged, Scene, SceneChanged, Shot, World
+from engine.events import AppearanceChanged, SceneChanged
+from engine.world import Scene, Shot, World
 
 if TYPE_CHECKING:
     from engine.planner import Plan

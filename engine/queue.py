@@ -5,12 +5,12 @@ thread runs the blocking resource (here the GPU pipelines), results come back th
 `loop.call_soon_threadsafe`, and a stop flag (our sentinel) ends the thread. torch is never
 imported here, so the queue works without the `diffusion` extra.
 
-Errors::
+Errors (all in engine.errors)::
 
-    LimitExceeded (engine.world)
+    LimitExceeded (engine.errors)
       QueueFull        submit() over the per-user or global cap
     RenderFailed       the renderer raised, or one image alone does not fit in GPU memory
-    RenderCancelled    (engine.jobs) the job was cancelled or the engine closed
+    RenderCancelled    the job was cancelled or the engine closed
 """
 
 from __future__ import annotations
@@ -23,20 +23,12 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Self
 
-from engine.jobs import RenderCancelled, Renderer, RenderJob, RenderResult
-from engine.world import LimitExceeded
+from engine.errors import QueueFull, RenderCancelled, RenderFailed, is_oom
+from engine.jobs import Renderer, RenderJob, RenderResult
 
 logger = logging.getLogger(__name__)
 
 FINAL_STATES = frozenset({"done", "failed", "cancelled"})
-
-
-class QueueFull(LimitExceeded):
-    """Too many jobs waiting, in total or for one user."""
-
-
-class RenderFailed(Exception):
-    """A job could not be rendered; the message is fit to show to a user."""
 
 
 @dataclass(frozen=True)
@@ -49,12 +41,6 @@ class JobStatus:
     @property
     def final(self) -> bool:
         return self.state in FINAL_STATES
-
-
-def is_oom(exc: BaseException) -> bool:
-    """True for CUDA/MPS out-of-memory errors, recognised without importing torch."""
-    names = {cls.__name__ for cls in type(exc).__mro__}
-    return "OutOfMemoryError" in names or "out of memory" in str(exc).lower()
 
 
 @dataclass(eq=False)

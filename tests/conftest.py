@@ -11,7 +11,7 @@ import pytest
 from bot.app import App, open_app
 from bot.config import Settings
 from bot.context import Actor, Place
-from engine.renderers.sketch import SketchRenderer
+from engine.renderers.storyboard.renderer import SketchRenderer
 from tests.fakes import RecordingOutlet
 
 PLACE = Place("test", "ws", "chan", "thread-1")
@@ -36,7 +36,7 @@ def outlet(app: App) -> RecordingOutlet:
 def tiny() -> Iterator[Any]:
     """One loaded tiny diffusion renderer per test module (building it takes seconds)."""
     pytest.importorskip("diffusers")
-    from engine.renderers.tiny import TinyRenderer
+    from engine.renderers.diffusion.tiny import TinyRenderer
 
     renderer = TinyRenderer({})
     renderer.load()

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.context import Delivery, Place
-from engine.jobs import Progress, RenderCancelled, RenderJob
-from engine.renderers.sketch import SketchRenderer
+from engine.errors import RenderCancelled
+from engine.jobs import Progress, RenderJob
+from engine.renderers.storyboard.renderer import SketchRenderer
 
 
 class GatedRenderer:

@@ -3,18 +3,9 @@
 from __future__ import annotations
 
 from engine.appearance import guess_pronoun, parse_description
+from engine.events import CharacterRegistered, Event, LocationSet, PanelDrawn, SceneChanged, WorldCreated
 from engine.planner import Plan, PlanOptions, plan
-from engine.world import (
-    CharacterRegistered,
-    Event,
-    LocationSet,
-    Panel,
-    PanelDrawn,
-    SceneChanged,
-    Shot,
-    World,
-    WorldCreated,
-)
+from engine.world import Panel, Shot, World
 
 MIRA = "a young woman with short red hair, green eyes, wearing a blue scarf"
 TOM = "a tall man with a black beard, wearing a leather jacket"

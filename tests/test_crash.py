@@ -12,7 +12,7 @@ from pathlib import Path
 from bot.app import open_app
 from bot.config import Settings
 from bot.store import Store
-from engine.world import fold
+from engine.events import fold
 from tests.crash_child import PLACE
 from tests.fakes import RecordingOutlet
 

@@ -14,9 +14,9 @@ pytest.importorskip("diffusers")
 from PIL import Image
 
 from engine.jobs import RenderJob
-from engine.renderers.diffusion import DiffusionRenderer, pick_dtype
+from engine.renderers.diffusion.renderer import DiffusionRenderer, pick_dtype
+from engine.renderers.diffusion.tiny import TinyRenderer, save_tiny_pipeline
 from engine.renderers.registry import make_renderer
-from engine.renderers.tiny import TinyRenderer, save_tiny_pipeline
 from tests.tiny_support import keep_going
 
 
@@ -35,7 +35,7 @@ def job(**kw: Any) -> RenderJob:
 def test_save_then_load_through_the_real_path(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     folder = save_tiny_pipeline(tmp_path / "model")
     assert (folder / "model_index.json").exists() and (folder / "tokenizer").is_dir()
-    caplog.set_level(logging.INFO, logger="engine.renderers.diffusion")
+    caplog.set_level(logging.INFO, logger="engine.renderers.diffusion.renderer")
     settings = {"device": "cpu", "scheduler": "euler", "safety_checker": False, "cpu_threads": 1}
     renderer = DiffusionRenderer({"model": str(folder), **settings})
     renderer.load()

@@ -25,7 +25,7 @@ from bot.config import Settings
 from bot.context import Place
 from bot.platforms.discord_app import DiscordPlatform
 from bot.service import Limits
-from engine.renderers.sketch import SketchRenderer
+from engine.renderers.storyboard.renderer import SketchRenderer
 from tests.fake_discord import FORUM_CHANNEL_ID, GUILD_ID, TEXT_CHANNEL_ID, FakeDiscord, FakeInteraction, Request
 from tests.fakes import GatedRenderer
 

@@ -28,7 +28,7 @@ from bot.commands import (
     Why,
 )
 from bot.grammar import COMMAND_NAMES, USAGE, GrammarError, help_text, parse, pixel_size
-from engine.world import WorldError
+from engine.errors import WorldError
 
 # ---------------------------------------------------------------- every form
 

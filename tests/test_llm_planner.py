@@ -11,20 +11,17 @@ from typing import Any
 import pytest
 
 from engine.appearance import guess_pronoun, parse_description
-from engine.llm_planner import InvalidPlan, LLMPlanner, build_prompt, parse_plan
-from engine.planner import PlanOptions, plan
-from engine.world import (
+from engine.events import (
     AppearanceChanged,
     CharacterRegistered,
     LocationSet,
-    Panel,
     PanelDrawn,
     SceneChanged,
-    Shot,
-    Trait,
-    World,
     WorldCreated,
 )
+from engine.llm_planner import InvalidPlan, LLMPlanner, build_prompt, parse_plan
+from engine.planner import PlanOptions, plan
+from engine.world import Panel, Shot, Trait, World
 
 MIRA = "a young woman with short red hair, green eyes, wearing a blue scarf"
 

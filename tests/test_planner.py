@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.appearance import parse_description
-from engine.planner import Plan, PlanOptions, plan
-from engine.prompt import compile_prompt
-from engine.world import (
+from engine.events import (
     CharacterRegistered,
     Event,
     LocationSet,
@@ -15,11 +13,13 @@ from engine.world import (
     PropsChanged,
     Record,
     SceneChanged,
-    Shot,
     event_from_json,
     event_to_json,
     fold,
 )
+from engine.planner import Plan, PlanOptions, plan
+from engine.prompt import compile_prompt
+from engine.world import Shot
 from tests.planner_support import (
     TOM,
     after,

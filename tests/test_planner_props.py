@@ -6,20 +6,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.appearance import guess_pronoun, parse_description, render
-from engine.planner import PlanOptions, plan
-from engine.prompt import compile_prompt, explain
-from engine.world import (
+from engine.events import (
     CharacterRegistered,
     LocationSet,
-    Panel,
     PanelDrawn,
     SceneChanged,
-    Shot,
-    World,
     WorldCreated,
     event_from_json,
     event_to_json,
 )
+from engine.planner import PlanOptions, plan
+from engine.prompt import compile_prompt, explain
+from engine.world import Panel, Shot, World
 
 DESCRIPTIONS = [
     "a young woman with short red hair, green eyes, wearing a blue scarf",

@@ -5,16 +5,10 @@ from __future__ import annotations
 import pytest
 
 from engine.appearance import parse_description
+from engine.events import AppearanceChanged, LocationSet, SceneChanged
 from engine.planner import Plan, PlanOptions, plan
 from engine.prompt import compile_prompt
-from engine.world import (
-    AppearanceChanged,
-    LocationSet,
-    SceneChanged,
-    Shot,
-    Trait,
-    World,
-)
+from engine.world import Shot, Trait, World
 from tests.planner_support import (
     TOM,
     after,

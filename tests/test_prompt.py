@@ -7,19 +7,10 @@ from dataclasses import replace
 import pytest
 
 from engine.appearance import guess_pronoun, parse_description
+from engine.events import CharacterRegistered, Event, LocationSet, SceneChanged, StyleSet, WorldCreated
 from engine.planner import Plan, plan
 from engine.prompt import DROP_ORDER, compile_prompt, estimate_tokens, explain
-from engine.world import (
-    CharacterRegistered,
-    Event,
-    ImageRef,
-    LocationSet,
-    SceneChanged,
-    Shot,
-    StyleSet,
-    World,
-    WorldCreated,
-)
+from engine.world import ImageRef, Shot, World
 
 MIRA = "a young woman with short red hair, green eyes, wearing a blue scarf"
 TOM = "a tall man with a black beard, wearing a leather jacket"

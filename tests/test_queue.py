@@ -8,8 +8,9 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
-from engine.jobs import Progress, RenderCancelled, RenderJob
-from engine.queue import Engine, JobHandle, JobStatus, QueueFull, RenderFailed, is_oom
+from engine.errors import QueueFull, RenderCancelled, RenderFailed, is_oom
+from engine.jobs import Progress, RenderJob
+from engine.queue import Engine, JobHandle, JobStatus
 
 TIMEOUT = 10.0
 

@@ -13,8 +13,8 @@ import numpy as np
 from PIL import Image
 
 from engine.jobs import Reference, RenderJob
-from engine.renderers.reference import ReferenceAttention, weight_of
-from engine.renderers.tiny import TinyRenderer
+from engine.renderers.diffusion.reference import ReferenceAttention, weight_of
+from engine.renderers.diffusion.tiny import TinyRenderer
 from tests.tiny_support import keep_going, pixels
 
 
@@ -158,8 +158,8 @@ def save_random_ip_adapter(folder: Path, unet: Any) -> Path:
 def test_ip_adapter_uses_references_and_leaves_plain_jobs_stock(
     tmp_path: Path, tiny: TinyRenderer, images: tuple[str, str]
 ) -> None:
-    from engine.renderers.diffusion import DiffusionRenderer
-    from engine.renderers.tiny import save_tiny_pipeline
+    from engine.renderers.diffusion.renderer import DiffusionRenderer
+    from engine.renderers.diffusion.tiny import save_tiny_pipeline
 
     model = save_tiny_pipeline(tmp_path / "model")
     adapter = save_random_ip_adapter(tmp_path / "ip", tiny.pipe.unet)

@@ -229,7 +229,7 @@ async def test_a_configured_llm_planner_plans_off_the_loop_and_falls_back(tmp_pa
     from bot.app import open_app
     from bot.config import Settings
     from engine.llm_planner import LLMPlanner
-    from engine.renderers.sketch import SketchRenderer
+    from engine.renderers.storyboard.renderer import SketchRenderer
 
     threads: list[str] = []
 

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
-from engine.jobs import RenderCancelled, RenderJob
-from engine.renderers.sketch import (
+from engine.errors import RenderCancelled
+from engine.jobs import RenderJob
+from engine.renderers.storyboard.renderer import (
     SHEET_PAD,
     SHEET_THUMB_W,
     SHEET_TITLE_H,

@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from engine.jobs import RenderJob
-from engine.renderers.sketch import (
+from engine.renderers.storyboard.figures import HATS, HELD
+from engine.renderers.storyboard.palette import COLOURS, HAIR, LEG_WORDS, SKIN, TIMES, TORSO_WORDS
+from engine.renderers.storyboard.renderer import (
     ALIASES,
     CAMERAS,
     SHEET_PAD,
@@ -21,9 +23,7 @@ from engine.renderers.sketch import (
     sheet_grid,
     storyboard_sheet,
 )
-from engine.renderers.sketch_figures import HATS, HELD
-from engine.renderers.sketch_palette import COLOURS, HAIR, LEG_WORDS, SKIN, TIMES, TORSO_WORDS
-from engine.renderers.sketch_scenes import INDOOR, OUTDOOR, PROP_ICONS
+from engine.renderers.storyboard.scenes import INDOOR, OUTDOOR, PROP_ICONS
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.store import MIGRATIONS, Store
-from engine.world import SceneChanged, WorldCreated, fold
+from engine.events import SceneChanged, WorldCreated, fold
 
 BINDING = ("console", "local", "c", "t")
 

@@ -12,10 +12,11 @@ pytest.importorskip("diffusers")
 import numpy as np
 from PIL import Image
 
-from engine.jobs import RenderCancelled, RenderJob
+from engine.errors import RenderCancelled
+from engine.jobs import RenderJob
 from engine.queue import Engine
-from engine.renderers.diffusion import fit_size
-from engine.renderers.tiny import TinyRenderer
+from engine.renderers.diffusion.renderer import fit_size
+from engine.renderers.diffusion.tiny import TinyRenderer
 from tests.tiny_support import keep_going, pixels
 
 STEPS = 3

@@ -4,29 +4,25 @@ from __future__ import annotations
 
 import pytest
 
-from engine.world import (
+from engine.errors import WorldError
+from engine.events import (
     AppearanceChanged,
     CharacterRegistered,
-    ImageRef,
     LocationSet,
-    Panel,
     PanelDrawn,
     PanelRerolled,
     PropsChanged,
     Record,
     SceneChanged,
-    Shot,
     StyleSet,
-    Trait,
     Undone,
     WorldCreated,
-    WorldError,
     event_from_json,
     event_to_json,
     fold,
     last_undoable,
-    panel_seed,
 )
+from engine.world import ImageRef, Panel, Shot, Trait, panel_seed
 
 
 def records(*groups: list) -> list[Record]:

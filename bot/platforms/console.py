@@ -20,7 +20,7 @@ from bot import commands as c
 from bot.context import Actor, Attachment, Delivery, Place, Reply
 from bot.grammar import parse
 from bot.service import WorldService
-from engine.world import WorldError
+from engine.errors import WorldError
 
 PLACE = Place("console", "local", "console", "main")
 # "[alice] /continue ...", "[alice]: /continue ..." or "alice: /continue ..." (a chat log's shape)
@@ -129,7 +129,7 @@ class ConsoleSession:
 
     async def finish(self) -> Path | None:
         """Writes sheet.png and world.json for the thread's world; returns the sheet's path."""
-        from engine.renderers.sketch import storyboard_sheet
+        from engine.renderers.storyboard.renderer import storyboard_sheet
 
         world_id = await self.service.world_id_for(PLACE)
         if world_id is None:

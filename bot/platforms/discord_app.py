@@ -49,7 +49,7 @@ from bot.platforms.discord_views import (
     picker_view,
     progress_text,
 )
-from engine.world import WorldError
+from engine.errors import WorldError
 
 log = logging.getLogger(__name__)
 

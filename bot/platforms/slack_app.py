@@ -38,7 +38,7 @@ from bot.context import Actor, Attachment, Delivery, Place, RenderTicket, Reply
 from bot.grammar import parse
 from bot.images import ALLOWED_FORMATS
 from bot.platforms import slack_blocks as kit
-from engine.world import WorldError
+from engine.errors import WorldError
 
 log = logging.getLogger(__name__)
 

@@ -76,22 +76,22 @@ def make(args: argparse.Namespace) -> Renderer:
         settings["cpu_threads"] = args.cpu_threads
     renderer: Renderer
     if args.arch:
-        from engine.renderers.diffusion import DiffusionRenderer, pick_device, pick_dtype
-        from engine.renderers.tiny import build_arch_pipeline
+        from engine.renderers.diffusion.renderer import DiffusionRenderer, pick_device, pick_dtype
+        from engine.renderers.diffusion.tiny import build_arch_pipeline
 
         device = pick_device(args.device)
         pipe = build_arch_pipeline(args.arch, device, pick_dtype(args.dtype, device))
         renderer = DiffusionRenderer({**settings, "model": f"random-{args.arch}"}, pipeline=pipe)
     elif args.renderer == "diffusion":
-        from engine.renderers.diffusion import DiffusionRenderer
+        from engine.renderers.diffusion.renderer import DiffusionRenderer
 
         renderer = DiffusionRenderer({**settings, "model": args.model})
     elif args.renderer == "tiny":
-        from engine.renderers.tiny import TinyRenderer
+        from engine.renderers.diffusion.tiny import TinyRenderer
 
         renderer = TinyRenderer(settings)
     else:
-        from engine.renderers.sketch import SketchRenderer
+        from engine.renderers.storyboard.renderer import SketchRenderer
 
         renderer = SketchRenderer()
     renderer.load()

@@ -18,20 +18,18 @@ import time
 from dataclasses import replace
 
 from engine.appearance import guess_pronoun, parse_description
-from engine.planner import PlanOptions, plan
-from engine.prompt import compile_prompt
-from engine.world import (
+from engine.events import (
     CharacterRegistered,
     Event,
     LocationSet,
-    Panel,
     PanelDrawn,
     SceneChanged,
-    Shot,
     StyleSet,
-    World,
     WorldCreated,
 )
+from engine.planner import PlanOptions, plan
+from engine.prompt import compile_prompt
+from engine.world import Panel, Shot, World
 
 _FIRST = ["Mira", "Tom", "Ava", "Leo", "Iris", "Kai", "Nora", "Finn", "Zara", "Omar", "Lena",
           "Ravi", "Sofia", "Hugo", "Yuki", "Ezra", "Maya", "Theo", "Alba", "Jonas"]

@@ -12,15 +12,15 @@ NAMES = ("sketch", "tiny", "diffusion")
 def make_renderer(name: str, settings: dict[str, Any]) -> Renderer:
     """Builds (but does not load) the named renderer; heavy imports happen only for its module."""
     if name == "sketch":
-        from engine.renderers.sketch import SketchRenderer
+        from engine.renderers.storyboard.renderer import SketchRenderer
 
         return SketchRenderer()
     if name == "tiny":
-        from engine.renderers.tiny import TinyRenderer
+        from engine.renderers.diffusion.tiny import TinyRenderer
 
         return TinyRenderer(settings)
     if name == "diffusion":
-        from engine.renderers.diffusion import DiffusionRenderer
+        from engine.renderers.diffusion.renderer import DiffusionRenderer
 
         return DiffusionRenderer(settings)
     raise ValueError(f"unknown renderer {name!r}: choose one of {', '.join(NAMES)}")

@@ -8,7 +8,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from engine.renderers.sketch_palette import INK, PAPER, RGB
+from engine.renderers.storyboard.palette import INK, PAPER, RGB
 
 
 @lru_cache(maxsize=64)

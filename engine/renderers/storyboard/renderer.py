@@ -16,10 +16,11 @@ from typing import Any
 
 from PIL import Image, ImageChops
 
-from engine.jobs import Progress, RenderCancelled, RenderJob
-from engine.renderers.sketch_draw import SafeDraw, ellipsize, font, label, wrap
-from engine.renderers.sketch_figures import Figure, draw_figure, figure_for
-from engine.renderers.sketch_palette import (
+from engine.errors import RenderCancelled
+from engine.jobs import Capabilities, Progress, RenderJob
+from engine.renderers.storyboard.draw import SafeDraw, ellipsize, font, label, wrap
+from engine.renderers.storyboard.figures import Figure, draw_figure, figure_for
+from engine.renderers.storyboard.palette import (
     INK,
     PAPER,
     RGB,
@@ -34,7 +35,7 @@ from engine.renderers.sketch_palette import (
     time_light,
     words,
 )
-from engine.renderers.sketch_scenes import Backdrop, draw_backdrop, draw_props
+from engine.renderers.storyboard.scenes import Backdrop, draw_backdrop, draw_props
 
 __all__ = ["SketchRenderer", "character_colours", "draw_panel", "render_panel", "storyboard_sheet"]
 # camera -> (figure height, head top, horizon), as fractions of the scene height.
@@ -418,6 +419,7 @@ class SketchRenderer:
     """The PIL storyboard renderer (engine.jobs.Renderer): no model, so nothing to load."""
 
     name = "sketch"
+    capabilities = Capabilities()  # draws from the words alone
 
     def load(self) -> None:
         """Warm the font cache so the first panel is as fast as the rest."""

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from engine.renderers.diffusion import DiffusionRenderer
+from engine.renderers.diffusion.renderer import DiffusionRenderer
 
 logger = logging.getLogger(__name__)
 

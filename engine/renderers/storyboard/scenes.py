@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageDraw
 
-from engine.renderers.sketch_draw import vgrad
-from engine.renderers.sketch_figures import HELD, draw_held
-from engine.renderers.sketch_palette import INK, RGB, Light, find_colour, hashed_colour, mix, shade, words
+from engine.renderers.storyboard.draw import vgrad
+from engine.renderers.storyboard.figures import HELD, draw_held
+from engine.renderers.storyboard.palette import INK, RGB, Light, find_colour, hashed_colour, mix, shade, words
 
 INDOOR = {
     "wood": ("tavern", "inn", "pub", "bar", "cabin", "saloon", "hut", "barn", "attic", "ship"),

@@ -12,7 +12,7 @@ from typing import Any
 
 from PIL import ImageDraw
 
-from engine.renderers.sketch_palette import (
+from engine.renderers.storyboard.palette import (
     GARMENTS,
     INK,
     RGB,

@@ -45,8 +45,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from engine.jobs import Progress, RenderCancelled, RenderJob
-from engine.renderers import longprompt
+from engine.errors import RenderCancelled
+from engine.jobs import Capabilities, Progress, RenderJob
+from engine.renderers.diffusion import longprompt
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +125,7 @@ class DiffusionRenderer:
     """A diffusers text-to-image pipeline behind the Renderer protocol."""
 
     name = "diffusion"
+    capabilities = Capabilities(reads_images=True)  # CLIP tags, reference attention
 
     def __init__(self, settings: Mapping[str, Any], *, pipeline: Any = None) -> None:
         """`pipeline`: an already built pipeline to use instead of loading `model` (benchmarks)."""
@@ -219,7 +221,7 @@ class DiffusionRenderer:
         pipe.scheduler = cls.from_config(pipe.scheduler.config, **options)
 
     def _load_references(self) -> None:
-        from engine.renderers.reference import IPAdapterReferences, ReferenceAttention
+        from engine.renderers.diffusion.reference import IPAdapterReferences, ReferenceAttention
 
         s = self.settings
         mode = str(s.get("reference_mode") or "attention")
@@ -284,7 +286,7 @@ class DiffusionRenderer:
 
     def render(self, jobs: Sequence[RenderJob], progress: Progress) -> list[bytes]:
         """Render compatible jobs as one batch (or a few, see below); one PNG per job."""
-        from engine.queue import is_oom
+        from engine.errors import is_oom
 
         if self.pipe is None:
             raise RuntimeError("the diffusion renderer is not loaded")

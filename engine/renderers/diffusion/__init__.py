@@ -1,0 +1,1 @@
+"""The diffusers renderers: model loading, reference attention, long prompts, tiny test pipelines."""
