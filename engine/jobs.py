@@ -7,7 +7,7 @@ in another process (or on Ray actors) without the bot's objects.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 
@@ -45,6 +45,14 @@ class RenderJob:
         """Jobs with equal keys can share one forward pass."""
         mode = "ref" if any(r.kind == "character" for r in self.references) else "plain"
         return (self.width, self.height, self.steps, self.guidance, mode)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RenderJob:
+        refs = tuple(Reference(**r) for r in data.get("references", ()))
+        return cls(**{**data, "references": refs})
 
 
 @dataclass(frozen=True)

@@ -196,17 +196,26 @@ class Engine:
 
     # ------------------------------------------------------------ submitting
 
-    def submit(self, job: RenderJob) -> JobHandle:
-        """Queue a job without blocking; raises QueueFull over the caps."""
+    def check_room(self, user: str) -> None:
+        """Raises QueueFull when `user` may not queue another job now (checked before anything is stored)."""
+        if len(self._active) >= self.global_cap:
+            raise QueueFull(f"the queue is full ({len(self._active)} jobs); try again in a minute")
+        mine = sum(1 for e in self._active.values() if e.job.user == user)
+        if mine >= self.per_user_cap:
+            raise QueueFull(f"you already have {mine} panels waiting")
+
+    def submit(self, job: RenderJob, *, stored: bool = False) -> JobHandle:
+        """Queue a job without blocking; raises QueueFull over the caps.
+
+        `stored`: the job is already in the database (room was checked before storing it, or it
+        is being recovered after a restart), so it must run whatever the caps say now.
+        """
         if self._loop is None or self._closed or self._broken:
             raise RuntimeError("the engine is not running")
         if job.job_id in self._active:
             raise ValueError(f"job {job.job_id!r} is already queued")
-        if len(self._active) >= self.global_cap:
-            raise QueueFull(f"the queue is full ({len(self._active)} jobs); try again in a minute")
-        mine = sum(1 for e in self._active.values() if e.job.user == job.user)
-        if mine >= self.per_user_cap:
-            raise QueueFull(f"you already have {mine} panels waiting")
+        if not stored:
+            self.check_room(job.user)
         handle = JobHandle(self, job)
         with self._cond:
             # A first guess (first come, first served); _refresh_positions corrects it.

@@ -15,13 +15,14 @@ from collections.abc import Sequence
 from bot.app import open_app
 from bot.config import Settings
 from bot.context import Actor, Place
-from engine.jobs import Progress, RenderJob
+from engine.jobs import Capabilities, Progress, RenderJob
 
 PLACE = Place("test", "ws", "chan", "crash")
 
 
 class StuckRenderer:
     name = "sketch"
+    capabilities = Capabilities()
 
     def load(self) -> None:
         pass

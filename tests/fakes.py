@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from bot.context import Delivery, Place
 from engine.errors import RenderCancelled
-from engine.jobs import Progress, RenderJob
+from engine.jobs import Capabilities, Progress, RenderJob
 from engine.renderers.storyboard.renderer import SketchRenderer
 
 
@@ -16,6 +16,7 @@ class GatedRenderer:
     """The sketch renderer behind a gate: renders only while `gate` is set (tests hold the queue busy)."""
 
     name = "sketch"
+    capabilities = SketchRenderer.capabilities
 
     def __init__(self) -> None:
         self.gate = threading.Event()
@@ -52,3 +53,9 @@ class RecordingOutlet:
 
     async def failed(self, place: Place, job_id: str, panel: int, error: str) -> None:
         self.failures.append((job_id, error))
+
+
+class ImageReadingSketch(SketchRenderer):
+    """The storyboard renderer claiming to read reference images, as diffusion renderers do."""
+
+    capabilities = Capabilities(reads_images=True)

@@ -18,7 +18,6 @@ from bot.commands import (
     ImportWorld,
     NewWorld,
     RegisterCharacter,
-    RenderOptions,
     Reroll,
     SetScene,
     SetStyle,
@@ -27,8 +26,10 @@ from bot.commands import (
     Undo,
     Why,
 )
-from bot.grammar import COMMAND_NAMES, USAGE, GrammarError, help_text, parse, pixel_size
+from bot.grammar import COMMAND_NAMES, USAGE, GrammarError, help_text, parse
+from engine.compose import RenderOptions
 from engine.errors import WorldError
+from engine.sizes import pixel_size
 
 # ---------------------------------------------------------------- every form
 
