@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from engine.events import Event, Record
-from engine.jobs import RenderJob, RenderResult
-from engine.queue import JobStatus
+from engine.jobs import JobStatus, RenderJob, RenderResult
 
 Binding = tuple[str, str, str, str]  # (platform, workspace, channel, thread)
 JobRowData = tuple[str, int, int, dict[str, Any], dict[str, Any]]  # (id, panel, take, spec, place)

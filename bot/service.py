@@ -32,6 +32,7 @@ from engine.compose import Author, Composition, Planner, Target, compose, compos
 from engine.errors import LimitExceeded, NotAllowed, WorldError
 from engine.events import CharacterReferenceSet, Event, PanelDrawn, Undone, active, fold
 from engine.planner import plan
+from engine.renderers.storyboard.renderer import storyboard_sheet
 from engine.world import ImageRef, Panel, World
 
 SYSTEM_AUTHOR = "worldloom"
@@ -106,6 +107,13 @@ class WorldService:
         images = await self._store.panel_images(world_id)
         world = await self.world(world_id)
         return [(p, await self._store.get_blob(images[p.index])) for p in world.panels if p.index in images]
+
+    async def storyboard(self, world_id: str) -> bytes:
+        """Every drawn panel of the world on one sheet (PNG), composed off the event loop."""
+        world = await self.world(world_id)
+        panels = [(png, f"{p.index} · {p.author}: {p.shot.action or p.command}")
+                  for p, png in await self.drawn_panels(world_id)]
+        return await asyncio.to_thread(storyboard_sheet, panels, world.title)
 
     async def on_panel_rendered(self, event: PanelRendered) -> None:
         """Automatic anchoring; the event joins the panel's own group, so undoing the panel undoes it."""

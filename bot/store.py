@@ -91,7 +91,6 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 JOB_STATES = ("queued", "planned", "rendering", "rendered", "posted", "failed", "cancelled")
-UNFINISHED = ("queued", "planned", "rendering")
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,21 @@ class RenderJob:
         return cls(**{**data, "references": refs})
 
 
+FINAL_STATES = frozenset({"done", "failed", "cancelled"})
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    state: str  # "queued" | "rendering" | "done" | "failed" | "cancelled"
+    position: int  # jobs ahead of this one; 0 while rendering
+    step: int
+    total: int
+
+    @property
+    def final(self) -> bool:
+        return self.state in FINAL_STATES
+
+
 @dataclass(frozen=True)
 class RenderResult:
     job_id: str

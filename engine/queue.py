@@ -24,24 +24,9 @@ from dataclasses import dataclass
 from typing import Any, Self
 
 from engine.errors import QueueFull, RenderCancelled, RenderFailed, is_oom
-from engine.jobs import Renderer, RenderJob, RenderResult
+from engine.jobs import JobStatus, Renderer, RenderJob, RenderResult
 
 logger = logging.getLogger(__name__)
-
-FINAL_STATES = frozenset({"done", "failed", "cancelled"})
-
-
-@dataclass(frozen=True)
-class JobStatus:
-    state: str  # "queued" | "rendering" | "done" | "failed" | "cancelled"
-    position: int  # jobs ahead of this one; 0 while rendering
-    step: int
-    total: int
-
-    @property
-    def final(self) -> bool:
-        return self.state in FINAL_STATES
-
 
 @dataclass(eq=False)
 class _Entry:

@@ -22,7 +22,7 @@ from bot.context import RenderTicket
 from bot.grammar import parse
 from bot.images import ALLOWED_FORMATS
 from engine.errors import WorldError
-from engine.queue import JobStatus
+from engine.jobs import JobStatus
 
 log = logging.getLogger(__name__)
 

@@ -143,15 +143,10 @@ class ConsolePlatform:
 
     async def finish(self) -> Path | None:
         """Writes sheet.png and world.json for the thread's world; returns the sheet's path."""
-        from engine.renderers.storyboard.renderer import storyboard_sheet
-
         world_id = await self.service.world_id_for(PLACE)
         if world_id is None:
             return None
-        world = await self.service.world(world_id)
-        panels = [(png, f"{p.index} · {p.author}: {p.shot.action or p.command}")
-                  for p, png in await self.service.drawn_panels(world_id)]
-        sheet = await asyncio.to_thread(storyboard_sheet, panels, world.title)
+        sheet = await self.service.storyboard(world_id)
         await asyncio.to_thread((self.out / "sheet.png").write_bytes, sheet)
         export = await self.service.execute(c.ExportWorld(), Actor("console", "you", "you"), PLACE)
         if export.files:
