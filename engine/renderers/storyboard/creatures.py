@@ -18,7 +18,7 @@ from engine.renderers.storyboard.palette import INK, RGB, shade
 # Height of a kind's silhouette relative to a standing adult in the same shot.
 HEIGHTS = {"cat": 0.36, "dog": 0.45, "horse": 1.0, "bear": 0.7, "rabbit": 0.3, "bird": 0.32, "dragon": 1.1,
            "robot": 0.95, "flower": 0.45, "object": 0.32}
-BEAK: RGB = (240, 160, 40)
+BEAK: RGB = (240, 136, 30)
 VISOR: RGB = (60, 220, 240)
 STEM: RGB = (60, 140, 60)
 

@@ -110,7 +110,8 @@ def _face(d: ImageDraw.ImageDraw, f: Figure, cx: float, hy: float, r: float, ow:
         ir = max(1.0, 0.12 * r)
         d.ellipse((ex - ir + look * 0.05 * r, ey - ir, ex + ir + look * 0.05 * r, ey + ir), fill=c["eyes"])
         if k == 0:
-            note(parts, f"{f.name}.eyes", (ex - ir * 0.5 + look * 0.05 * r, ey - ir * 0.5, ex + ir * 0.5, ey))
+            ix = ex + look * 0.05 * r  # beside the pupil, inside the iris
+            note(parts, f"{f.name}.eyes", (ix - ir * 0.9, ey - ir * 0.3, ix - ir * 0.5, ey + ir * 0.3))
         if r >= 14:
             pr = 0.05 * r
             d.ellipse((ex - pr + look * 0.05 * r, ey - pr, ex + pr + look * 0.05 * r, ey + pr), fill=INK)
@@ -143,7 +144,7 @@ def _face(d: ImageDraw.ImageDraw, f: Figure, cx: float, hy: float, r: float, ow:
     if f.old and r >= 8:  # lines across the forehead and at the corners of the eyes
         for k in range(3):
             y = hy - 0.42 * r + k * 0.1 * r
-            d.arc((cx - 0.4 * r, y - 0.05 * r, cx + 0.4 * r, y + 0.1 * r), 200, 340, fill=shade(c["skin"], 0.6),
+            d.arc((cx - 0.4 * r, y - 0.05 * r, cx + 0.4 * r, y + 0.1 * r), 200, 340, fill=shade(c["skin"], 0.45),
                   width=max(1, ow // 2 + 1))
         note(parts, f"{f.name}.wrinkles", (cx - 0.3 * r, hy - 0.46 * r, cx + 0.3 * r, hy - 0.2 * r))
     mx = cx + (dirn * 0.5 * r if prof else look * 0.12 * r)

@@ -40,6 +40,7 @@ EYE_NOUNS = frozenset("eye eyes eyed gaze irises".split())
 SKIN_NOUNS = frozenset("skin skinned complexion fur furred feathers feathered plumage scales scaled hide pelt".split())
 HEADWEAR = frozenset("hat fedora tricorn hood helmet crown tiara cap beret beanie bandana headband".split())
 NECKWEAR = frozenset("scarf scarves shawl tie muffler".split())
+OVER = ("cloak", "cape", "poncho")
 FEET = frozenset("boots boot shoes shoe sandals sneakers slippers heels".split())
 # A creature's colour when its words name none.
 BODY_NOUNS: dict[str, RGB] = {
@@ -83,6 +84,7 @@ def named_outfit(character: Mapping[str, Any] | Any) -> RGB | None:
     """The body colour the words name (a torso garment's colour), if any."""
     ch = character if isinstance(character, Mapping) else {}
     torso = [w for w in worn_items(ch) if wears(w, TORSO_WORDS)]
+    torso.sort(key=lambda w: wears(w, OVER))  # a cloak or cape is drawn apart: what is under it colours the body
     return next((c for c in map(find_colour, torso) if c), None)
 
 
