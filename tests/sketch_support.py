@@ -39,9 +39,9 @@ def family(rgb: RGB) -> set[str]:
     out: set[str] = set()
     if s < 0.2 and v > 0.8:
         out |= {"white", "silver"}
-    if s < 0.2 and 0.4 <= v <= 0.9:
+    if s < 0.2 and 0.3 <= v <= 0.9:
         out |= {"grey", "silver"}
-    if v < 0.25:
+    if v < 0.3:
         out.add("black")
     if s >= 0.35 and v >= 0.3:
         if hue >= 345 or hue < 15:

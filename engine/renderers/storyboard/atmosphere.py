@@ -86,7 +86,7 @@ def weather_scene(scene: Image.Image, weather: str, light: Light, bd: Backdrop, 
     d = SafeDraw(layer)
     storm = "storm" in kinds
     wet = mix((210, 218, 235), light.tint, light.strength * 0.5)
-    if storm:
+    if storm and not bd.interior:  # indoors the storm darkens only the windows (below)
         scene = Image.blend(scene, Image.new("RGB", scene.size, (22, 24, 40)), 0.35)
     if storm or "rain" in kinds or "drizzle" in kinds:
         length, lw = h * 0.05, max(1, w // 500)
