@@ -75,7 +75,7 @@ def test_close_ups_show_the_expression_in_the_text() -> None:
 
     def white(mood: str) -> int:
         img, parts = shots[mood]
-        x0, y0, x1, y1 = parts["Mira.skin"]
+        x0, y0, x1, _ = parts["Mira.skin"]
         r = (x1 - x0) * 8
         eyes = img.crop((x0, y0 - r, x0 + r * 1.6, y0))
         return sum(1 for p in eyes.getdata() if min(p) > 235)
@@ -88,7 +88,7 @@ def test_close_ups_show_the_expression_in_the_text() -> None:
 def test_a_close_up_is_one_face_filling_the_frame(action: str, who: str, other: str) -> None:
     img, parts = face(action)
     assert f"{who}.skin" in parts and f"{other}.skin" not in parts
-    wide, wparts = render({"characters": [MIRA, TOM], "action": action, "camera": "wide shot", "location": "Studio"})
+    wide, _ = render({"characters": [MIRA, TOM], "action": action, "camera": "wide shot", "location": "Studio"})
     skin = median(img, parts[f"{who}.skin"])
 
     def area(im: Any) -> int:

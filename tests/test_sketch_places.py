@@ -104,4 +104,5 @@ def test_weather_is_drawn_only_outdoors() -> None:
     assert (x1 - x0) * (y1 - y0) > dry.width * dry.height * 0.6  # rain falls all over the frame
     space = {"location": "Orbit", "location_description": "outer space"}
     below_label = (0, 40, 768, 512)
-    assert render(space)[0].crop(below_label).tobytes() == render({**space, "weather": "rain"})[0].crop(below_label).tobytes()
+    dry_space, wet_space = render(space)[0], render({**space, "weather": "rain"})[0]
+    assert dry_space.crop(below_label).tobytes() == wet_space.crop(below_label).tobytes()

@@ -126,7 +126,8 @@ def _bird(
     for lx in (-0.25, 0.2):
         x = cx + lx * bw
         d.line([(x, by + bh * 0.8), (x, fy), (x + side * h * 0.06, fy)], fill=BEAK, width=max(1, int(h * 0.03)))
-    d.polygon([(cx - side * bw * 0.8, by), (cx - side * bw * 1.5, by + bh * 0.5), (cx - side * bw * 0.6, by + bh * 0.6)],
+    tail = [(cx - side * bw * 0.8, by), (cx - side * bw * 1.5, by + bh * 0.5), (cx - side * bw * 0.6, by + bh * 0.6)]
+    d.polygon(tail,
               fill=shade(body, 0.7), outline=INK, width=ow)  # the tail
     d.ellipse((cx - bw, by - bh, cx + bw, by + bh), fill=body, outline=INK, width=ow)
     note(parts, f"{f.name}.body", (cx + side * bw * 0.3, by + bh * 0.3, cx + side * bw * 0.6, by + bh * 0.6))

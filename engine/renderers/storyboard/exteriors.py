@@ -99,7 +99,8 @@ def _boat(d: ImageDraw.ImageDraw, x: float, y: float, size: float, hull: RGB, ow
     d.polygon([(x - size, y - size * 0.3), (x + size, y - size * 0.3), (x + size * 0.7, y + size * 0.1),
                (x - size * 0.7, y + size * 0.1)], fill=hull, outline=INK, width=ow)
     d.line([(x, y - size * 0.3), (x, y - size * 1.6)], fill=INK, width=ow)
-    d.polygon([(x + size * 0.08, y - size * 1.5), (x + size * 0.08, y - size * 0.45), (x + size * 0.75, y - size * 0.45)],
+    mast_x = x + size * 0.08
+    d.polygon([(mast_x, y - size * 1.5), (mast_x, y - size * 0.45), (x + size * 0.75, y - size * 0.45)],
               fill=(244, 240, 226), outline=INK, width=ow)
 
 
@@ -197,7 +198,8 @@ def _desert(scene: Image.Image, d: ImageDraw.ImageDraw, w: int, h: int, hz: floa
 def _mountain(scene: Image.Image, d: ImageDraw.ImageDraw, w: int, h: int, hz: float, ground: RGB, light: Light,
               rng: random.Random, ow: int, snowy: bool, parts: Parts | None) -> None:
     for k in range(5):
-        x, pw, ph = w * (0.1 + k * 0.2 + rng.uniform(-0.05, 0.05)), w * rng.uniform(0.18, 0.3), h * rng.uniform(0.2, 0.38)
+        x = w * (0.1 + k * 0.2 + rng.uniform(-0.05, 0.05))
+        pw, ph = w * rng.uniform(0.18, 0.3), h * rng.uniform(0.2, 0.38)
         d.polygon([(x - pw, hz), (x, hz - ph), (x + pw, hz)], fill=shade((110, 120, 146), rng.uniform(0.8, 1.1)),
                   outline=INK, width=ow)
         cap = 0.55 if snowy else 0.22
@@ -235,7 +237,8 @@ def _city(scene: Image.Image, d: ImageDraw.ImageDraw, w: int, h: int, hz: float,
                 px, py = x + w * 0.012 + wx * w * 0.035, hz - bh + h * 0.025 + wy * h * 0.06
                 if px + w * 0.015 < x + bw:
                     on = lit and rng.random() < 0.45
-                    d.rectangle((px, py, px + w * 0.015, py + h * 0.028), fill=(255, 214, 120) if on else shade(col, 0.75))
+                    glass = (255, 214, 120) if on else shade(col, 0.75)
+                    d.rectangle((px, py, px + w * 0.015, py + h * 0.028), fill=glass)
         x += bw + w * rng.uniform(0, 0.02)
     d.polygon([(w * 0.42, hz), (w * 0.58, hz), (w * 1.05, h), (-w * 0.05, h)], fill=(78, 78, 86))
     note(parts, "place.road", (w * 0.3, h - (h - hz) * 0.12, w * 0.36, h - (h - hz) * 0.04))
@@ -257,7 +260,8 @@ def _field(scene: Image.Image, d: ImageDraw.ImageDraw, w: int, h: int, hz: float
         x, pw, ph = rng.uniform(0, w), w * rng.uniform(0.15, 0.35), h * rng.uniform(0.05, 0.12)
         d.chord((x - pw, hz - ph, x + pw, hz + ph), 180, 360, fill=shade(ground, rng.uniform(0.85, 0.95)))
     tx, th = w * 0.1, h * 0.35
-    d.rectangle((tx - th * 0.04, hz - th * 0.5, tx + th * 0.04, hz + h * 0.03), fill=(92, 66, 44), outline=INK, width=ow)
+    trunk = (tx - th * 0.04, hz - th * 0.5, tx + th * 0.04, hz + h * 0.03)
+    d.rectangle(trunk, fill=(92, 66, 44), outline=INK, width=ow)
     d.ellipse((tx - th * 0.3, hz - th, tx + th * 0.3, hz - th * 0.4), fill=(70, 128, 62), outline=INK, width=ow)
     d.polygon([(w * 0.48, hz), (w * 0.52, hz), (w * 0.7, h), (w * 0.3, h)], fill=shade(ground, 1.25))
 

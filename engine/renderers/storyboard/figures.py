@@ -213,7 +213,8 @@ def draw_figure(
     for (kind, colour), (hx, hand_y), sgn in zip(f.held, hands[::-1], (1, -1), strict=False):
         draw_held(d, kind, colour, hx, hand_y, s, ow, sgn)
         dy = s * 0.05 * 1.7 if kind == "lantern" else 0.0  # a lantern hangs below the hand
-        note(parts, f"{key}.held.{kind}", (hx - s * 0.01, hand_y + dy - s * 0.01, hx + s * 0.01, hand_y + dy + s * 0.01))
+        y = hand_y + dy
+        note(parts, f"{key}.held.{kind}", (hx - s * 0.01, y - s * 0.01, hx + s * 0.01, y + s * 0.01))
     d.rectangle((cx - 0.3 * r, hy + 0.6 * r, cx + 0.3 * r, sy + s * 0.01), fill=c["skin"], outline=INK, width=ow)
     if f.hat and f.hat[0] == "hood":
         d.ellipse((cx - 1.3 * r, hy - 1.25 * r, cx + 1.3 * r, hy + 1.25 * r), fill=f.hat[1], outline=INK, width=ow)

@@ -89,7 +89,8 @@ def _tavern(d: ImageDraw.ImageDraw, room: Room, wall: RGB, ow: int, rng: random.
         d.line([(bx0, by0 + wall_h * k / 6), (bx1, by0 + wall_h * k / 6)], fill=shade(wall, 0.85), width=ow)
     bar = (bx0 + span * 0.04, hz - wall_h * 0.3, bx0 + span * 0.45, hz)
     d.rectangle(bar, fill=shade(wall, 0.6), outline=INK, width=ow)
-    note(parts, "place.bar", (bar[0] + span * 0.05, bar[1] + wall_h * 0.08, bar[0] + span * 0.1, bar[1] + wall_h * 0.14))
+    bar_x, bar_y = bar[0] + span * 0.05, bar[1] + wall_h * 0.08
+    note(parts, "place.bar", (bar_x, bar_y, bar_x + span * 0.05, bar_y + wall_h * 0.06))
     shelf_y = hz - wall_h * 0.62
     d.line([(bar[0], shelf_y), (bar[2], shelf_y)], fill=shade(wall, 0.5), width=max(1, int(wall_h / 60)))
     for k in range(7):
@@ -160,7 +161,8 @@ def _lab(d: ImageDraw.ImageDraw, room: Room, wall: RGB, ow: int, rng: random.Ran
     for k, col in enumerate(FLASKS):
         x, fw = bx0 + span * (0.1 + k * 0.1), span * 0.035
         base = bench[1]
-        d.polygon([(x - fw, base), (x + fw, base), (x + fw * 0.3, base - wall_h * 0.12), (x - fw * 0.3, base - wall_h * 0.12)],
+        neck = base - wall_h * 0.12
+        d.polygon([(x - fw, base), (x + fw, base), (x + fw * 0.3, neck), (x - fw * 0.3, neck)],
                   fill=col, outline=INK, width=ow)
         d.rectangle((x - fw * 0.3, base - wall_h * 0.2, x + fw * 0.3, base - wall_h * 0.12), fill=(230, 240, 245),
                     outline=INK, width=ow)
@@ -169,7 +171,7 @@ def _lab(d: ImageDraw.ImageDraw, room: Room, wall: RGB, ow: int, rng: random.Ran
 
 
 def _cave(d: ImageDraw.ImageDraw, room: Room, wall: RGB, ow: int, rng: random.Random, parts: Parts | None) -> None:
-    bx0, by0, bx1, hz = room.back
+    bx0, _, bx1, hz = room.back
     for _ in range(40):
         x, y, r = rng.uniform(bx0 - (bx1 - bx0) * 0.2, bx1 * 1.1), rng.uniform(0, hz), rng.uniform(0.02, 0.06) * hz
         d.ellipse((x - r * 1.4, y - r, x + r * 1.4, y + r), fill=shade(wall, rng.uniform(0.75, 1.1)))
