@@ -24,6 +24,12 @@ def render(board: dict[str, Any], width: int = 768, height: int = 512) -> tuple[
     return draw_panel(job(board, width, height), parts), parts
 
 
+def pixels(img: Image.Image) -> list[Any]:
+    """The pixel values of an image, in order (get_flattened_data where Pillow has it: getdata is going)."""
+    flat = getattr(img, "get_flattened_data", None)
+    return list(flat() if flat else img.getdata())
+
+
 def median(img: Image.Image, box: tuple[int, int, int, int]) -> RGB:
     """The median colour inside a part's box."""
     x0, y0, x1, y1 = box

@@ -8,7 +8,7 @@ import pytest
 from PIL import ImageChops
 
 from engine.renderers.storyboard.acting import actors, expression, held
-from tests.sketch_support import family, median, render
+from tests.sketch_support import family, median, pixels, render
 
 MIRA: dict[str, Any] = {"name": "Mira", "description": "a young woman with short red hair, wearing a grey coat",
                         "appearance": {"hair": "short red hair", "wearing": ["a grey coat"],
@@ -66,7 +66,7 @@ def test_close_ups_show_the_expression_in_the_text() -> None:
                 assert sum(diff.histogram()[255:]) > 30, (a, b)
 
     def dark(mood: str) -> int:
-        return sum(1 for p in mouths[mood].getdata() if sum(p) < 200)
+        return sum(1 for p in pixels(mouths[mood]) if sum(p) < 200)
 
     assert dark("shout") > dark("") * 2  # an open mouth
     img, parts = shots["cry"]
@@ -78,7 +78,7 @@ def test_close_ups_show_the_expression_in_the_text() -> None:
         x0, y0, x1, _ = parts["Mira.skin"]
         r = (x1 - x0) * 8
         eyes = img.crop((x0, y0 - r, x0 + r * 1.6, y0))
-        return sum(1 for p in eyes.getdata() if min(p) > 235)
+        return sum(1 for p in pixels(eyes) if min(p) > 235)
 
     assert white("surprise") > white("") * 1.5  # wide eyes
 
@@ -93,7 +93,7 @@ def test_a_close_up_is_one_face_filling_the_frame(action: str, who: str, other: 
 
     def area(im: Any) -> int:
         scene = im.crop((0, 0, im.width, im.height * 3 // 4))
-        return sum(1 for p in scene.getdata() if sum(abs(a - b) for a, b in zip(p, skin, strict=True)) < 30)
+        return sum(1 for p in pixels(scene) if sum(abs(a - b) for a, b in zip(p, skin, strict=True)) < 30)
 
     assert area(img) > area(wide) * 20  # the face is many times larger than in a wide shot
     empty, _ = render({"characters": [], "camera": "close-up", "location": "Studio"})

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from engine.renderers.storyboard.palette import distance
-from tests.sketch_support import family, median, render
+from tests.sketch_support import family, median, pixels, render
 
 # description, appearance (None: the renderer reads the free text), {part: colour a person would name}.
 CAST: list[tuple[str, str, dict[str, Any] | None, dict[str, str]]] = [
@@ -68,7 +68,7 @@ def test_old_people_look_old() -> None:
     assert not {"grey", "white"} & family(median(img_y, parts_y["Sam.hair"]))
     lines = img_o.crop(parts_o["Sam.wrinkles"]).convert("L")
     skin = sum(median(img_o, parts_o["Sam.skin"])) / 3
-    assert sum(1 for v in lines.getdata() if v < skin * 0.75) > 20  # the lines are there, darker than the skin
+    assert sum(1 for v in pixels(lines) if v < skin * 0.75) > 20  # the lines are there, darker than the skin
 
 
 KINDS = [

@@ -8,7 +8,7 @@ import pytest
 from PIL import ImageChops, ImageStat
 
 from engine.renderers.storyboard.places import classify
-from tests.sketch_support import family, median, render
+from tests.sketch_support import family, median, pixels, render
 
 # name, description, {part: colour family} that makes the place recognisable.
 PLACES: list[tuple[str, str, dict[str, str]]] = [
@@ -57,7 +57,7 @@ def test_unknown_places_get_a_neutral_backdrop_with_their_name() -> None:
     wall = median(img, parts["place.wall"])
     assert {"grey", "white"} & family(wall)
     name = img.crop(parts["place.name"]).convert("L")
-    assert sum(1 for v in name.getdata() if v < sum(wall) / 3 - 40) > 100  # the name is written there
+    assert sum(1 for v in pixels(name) if v < sum(wall) / 3 - 40) > 100  # the name is written there
     assert render({"location": "Zzyzx", "location_description": ""})[1].get("place.name")
 
 
@@ -73,7 +73,7 @@ def test_classify_reads_words_and_weights_the_name() -> None:
 def sun_pixels(board: dict[str, Any]) -> int:
     img, _ = render(board)
     sky = img.crop((0, 0, img.width, img.height // 3))
-    return sum(1 for r, g, b in sky.getdata() if r > 240 and g > 225 and 170 < b < 225)
+    return sum(1 for r, g, b in pixels(sky) if r > 240 and g > 225 and 170 < b < 225)
 
 
 def test_no_sun_in_fog_rain_or_at_night() -> None:
