@@ -37,7 +37,7 @@ from engine.renderers.storyboard.palette import (
 )
 from engine.renderers.storyboard.scenes import Backdrop, draw_backdrop, draw_props
 
-__all__ = ["SketchRenderer", "character_colours", "draw_panel", "render_panel", "storyboard_sheet"]
+__all__ = ["SketchRenderer", "character_colours", "draw_panel", "figure_positions", "render_panel", "storyboard_sheet"]
 # camera -> (figure height, head top, horizon), as fractions of the scene height.
 CAMERAS: dict[str, tuple[float, float, float]] = {
     "extreme close up": (5.2, 0.06, 0.62),
@@ -243,14 +243,33 @@ def _weather(scene: Image.Image, b: Board, light: Light, bd: Backdrop, seed: int
     return out.convert("RGB")
 
 
+def caption_metrics(w: int, h: int) -> tuple[int, int, int]:
+    """Font size, caption lines and scene height of a w x h panel (the caption strip is the rest)."""
+    fs = max(7, min(int(min(w, h * 1.5) / 38), 44))
+    lines = 1 if h < 160 else 2 if h < 1000 else 3
+    return fs, lines, h - min(h // 3, int(lines * fs * 1.25 + fs * 0.9))
+
+
+def figure_positions(board: Any, width: int, height: int) -> dict[str, tuple[float, float]]:
+    """Where draw_panel puts each character's head, as (x, y) fractions of the panel image.
+
+    Comic pages point speech balloons there. Characters past MAX_FIGURES are not drawn, so absent.
+    """
+    w, h = (max(16, min(int(v), 4096)) for v in (width, height))
+    _, _, sh = caption_metrics(w, h)
+    out: dict[str, tuple[float, float]] = {}
+    for fig, cx, top, s in _layout(parse_board(board, 0), w, sh):
+        head = top + s * (1 - fig.scale) + s * fig.scale * 0.08  # draw_figure's head centre
+        if fig.name:
+            out.setdefault(fig.name, (min(max(cx / w, 0.0), 1.0), min(max(head / h, 0.0), 1.0)))
+    return out
+
+
 def draw_panel(job: RenderJob) -> Image.Image:
     """The storyboard panel for a job as an RGB image of job.width x job.height."""
     w, h = (max(16, min(int(v), 4096)) for v in (job.width, job.height))
     b = parse_board(job.board, job.panel)
-    fs = max(7, min(int(min(w, h * 1.5) / 38), 44))
-    lines = 1 if h < 160 else 2 if h < 1000 else 3
-    cap_h = min(h // 3, int(lines * fs * 1.25 + fs * 0.9))
-    sh = h - cap_h
+    fs, lines, sh = caption_metrics(w, h)
     light = time_light(b.time)
     cam, (_, _, horizon) = camera_of(b.camera)
     scene = Image.new("RGB", (w, sh), PAPER)
