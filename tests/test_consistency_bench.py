@@ -172,3 +172,13 @@ def test_cli_refuses_a_bad_sets_file(tmp_path: Path, capsys: pytest.CaptureFixtu
     bad.write_text("- just a list\n", encoding="utf-8")
     assert bench.main(["--model", "tiny", "--sets", str(bad)]) == 2
     assert "map domain names" in capsys.readouterr().err
+
+
+def test_docs_quote_exactly_the_issue_figures() -> None:
+    import re
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "consistency.md").read_text(encoding="utf-8")
+    assert re.findall(r"\d+(?:\.\d+)?\s?%", text) == ["28%", "35%", "87%", "95%"]
+    for quoted in ("28% (DALL-E 3)", "35% (Midjourney v6)", "87% (ChatGPT Images 2.0)", "95% (human artists)"):
+        assert quoted in " ".join(text.split())
+    assert "python -m engine.bench consistency --model" in text and "--device cuda" in text
