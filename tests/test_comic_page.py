@@ -8,14 +8,17 @@ import math
 import threading
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
-from engine.comic.balloons import Balloon
+from engine.comic.balloons import Balloon, Lettering, letter_panel
 from engine.comic.layout import LAYOUTS, Frame, plan_pages
-from engine.comic.page import ComicPanel, PageImage, PageOptions, render_pages, render_pages_async
+from engine.comic.page import ComicPanel, PageImage, PageOptions, PlacedPanel, render_pages, render_pages_async
 from engine.comic.speech import Speech
 from engine.errors import WorldError
 from engine.jobs import RenderJob
+from engine.renderers.storyboard.draw import SafeDraw
 from engine.renderers.storyboard.renderer import draw_panel, figure_positions
 from tests.comic_support import SPOKEN, script_panels
 
@@ -195,3 +198,36 @@ async def test_pages_are_drawn_off_the_event_loop(monkeypatch: pytest.MonkeyPatc
     task.cancel()
     assert threads and threads[0] != threading.get_ident()
     assert len(pages) == 1 and beats > 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    w=st.integers(30, 420), h=st.integers(30, 320),
+    texts=st.lists(st.lists(st.sampled_from([*"ab cdefghij ,.!?'é漢😀", "Supercalifragilistic"]), min_size=1,
+                            max_size=60).map("".join), min_size=1, max_size=4),
+    narration=st.lists(st.text(min_size=1, max_size=60), max_size=3),
+    xs=st.lists(st.floats(0, 1), min_size=4, max_size=4), known=st.booleans(),
+)
+def test_any_lettering_stays_inside_its_balloons(w: int, h: int, texts: list[str], narration: list[str],
+                                                 xs: list[float], known: bool) -> None:
+    img = Image.new("RGB", (w + 20, h + 20), "white")
+    d = SafeDraw(img)
+    panel = (10, 10, 10 + w, 10 + h)
+    names = ["A", "B", "C", "D"]
+    heads = [(10 + x * w, 10 + (1 - x) * h) for x in xs]
+    what = Lettering(
+        balloons=tuple((names[i], t, heads[i], i % 2 == 1) for i, t in enumerate(texts)) if known else (),
+        captions=tuple(narration),
+        named=() if known else tuple((names[i], t) for i, t in enumerate(texts)),
+    )
+    drawn = letter_panel(d, panel, what, 14, 9)
+    assert len(drawn) == len(texts) + len(narration)
+    page = PageImage(b"", img.size, (PlacedPanel(1, panel, tuple(drawn)),))
+    for b in drawn:
+        for line in b.lines:
+            if b.kind == "caption":
+                assert inside(line.box, b.box)
+            else:
+                assert all(in_ellipse(x, y, b.box) for x in (line.box[0], line.box[2])
+                           for y in (line.box[1], line.box[3]))
+    assert page.panels[0].balloons == tuple(drawn)

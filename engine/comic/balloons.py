@@ -238,6 +238,7 @@ def _caption(d: ImageDraw.ImageDraw, text: str, speaker: str | None, panel: Box,
     bw, bh = w + 2 * pad, h + 2 * pad
     if top:
         y = _free_y(x0 + pad, x0 + pad + bw, bh, y0 + pad, y1 - pad, taken, pad * 0.5)
+        y = y0 + pad if y == math.inf else y  # a panel full of captions: the last may overlap
     else:
         y = y1 - pad - bh
         while any(_overlaps((int(x0 + pad), int(y), int(x0 + pad + bw), int(y + bh)), b, pad * 0.5) for b in taken) \
