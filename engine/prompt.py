@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from engine.appearance import character_text
+from engine.comic.speech import strip_speech
 from engine.events import AppearanceChanged, SceneChanged
 from engine.world import Scene, Shot, World
 
@@ -111,8 +112,9 @@ def _parts(world: World, shot: Shot) -> list[tuple[str, str]]:
             continue
         looks = character_text(c)
         parts.append(("character", f"{c.name}, {looks}" if looks else c.name))
-    if shot.action.strip():
-        parts.append(("action", shot.action.strip()))
+    action = strip_speech(shot.action)  # quoted speech goes into balloons, not the picture
+    if action:
+        parts.append(("action", action))
     loc = world.location(sc.location)
     if loc is not None:
         parts.append(("location", _location_text(loc.name, loc.description)))

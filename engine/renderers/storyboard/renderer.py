@@ -29,7 +29,7 @@ from engine.renderers.storyboard.palette import INK, PAPER, as_list, as_text, sh
 from engine.renderers.storyboard.scenes import draw_backdrop, draw_props
 from engine.renderers.storyboard.sheet import SCENE_HEIGHT_KEY, storyboard_sheet
 
-__all__ = ["SketchRenderer", "character_colours", "draw_panel", "render_panel", "storyboard_sheet"]
+__all__ = ["SketchRenderer", "character_colours", "draw_panel", "figure_positions", "render_panel", "storyboard_sheet"]
 # camera -> (figure height, head top, horizon), as fractions of the scene height.
 CAMERAS: dict[str, tuple[float, float, float]] = {
     "extreme close up": (5.2, 0.06, 0.62),
@@ -168,6 +168,22 @@ def _layout(b: Board, w: int, h: int) -> list[tuple[Figure, float, float, float]
         t = top * h + (s - s * depth) * (0.9 if size < 1 else 0.2)
         out.append((f.facing(0 if n == 1 else (1 if i < n / 2 else -1)), cell * (i + 0.5), t, s * depth))
     out.sort(key=lambda o: o[2] + o[3])  # the lower the feet, the nearer the camera
+    return out
+
+
+def figure_positions(board: Any, width: int, height: int) -> dict[str, tuple[float, float]]:
+    """Where draw_panel puts each drawn character's head, as (x, y) fractions of the panel image.
+
+    Comic pages point speech balloons there. Characters not drawn (past MAX_FIGURES, or beside
+    the one face of a close-up) are absent.
+    """
+    w, h = (max(16, min(int(v), 4096)) for v in (width, height))
+    _, _, sh = strip(w, h)
+    out: dict[str, tuple[float, float]] = {}
+    for fig, cx, top, s in _layout(parse_board(board, 0), w, sh):
+        head = top + s * (1 - fig.scale) + s * fig.scale * 0.08  # draw_figure's head centre
+        if fig.name:
+            out.setdefault(fig.name, (min(max(cx / w, 0.0), 1.0), min(max(head / h, 0.0), 1.0)))
     return out
 
 
