@@ -13,11 +13,12 @@ Pure: standard library and engine values only.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from engine.appearance import character_text
+from engine.jobs import Capabilities
 from engine.prompt import PromptSpec, estimate_tokens, light_text, location_text, negative_text, time_phrase
-from engine.references import ReferenceChoice
+from engine.references import ReferenceChoice, choose_references
 from engine.world import Shot, World
 
 DEFAULT_BUDGET = 512  # FLUX.2's max_sequence_length, before its chat template
@@ -141,3 +142,21 @@ def compile_prose(world: World, shot: Shot, budget: int = DEFAULT_BUDGET,
     return PromptSpec(prompt=text_of(parts), negative=negatives if negative_prompt else "",
                       dropped=tuple(dropped), references=refs.describe(reference_word), parts=tuple(parts),
                       notes=tuple(notes))
+
+
+def compile_with_references(world: World, shot: Shot, caps: Capabilities, panel_images: Mapping[int, str],
+                            places: Mapping[int, str], *, budget: int = 0,
+                            count_tokens: Callable[[str], int] | None = None, extra_negative: str = "",
+                            previous: int | None = None, previous_weight: float = 0.0, edit: int | None = None,
+                            instruction: str = "") -> tuple[PromptSpec, ReferenceChoice]:
+    """What composing a panel for a multi-reference renderer needs: its references and its sentences.
+
+    caps: the renderer's Capabilities (limit, token budget, negative prompt, "image"/"Picture");
+    budget: used when caps gives none. For /edit pass `edit` (the panel) and `instruction` (the text).
+    """
+    choice = choose_references(world, shot, caps.max_references, panel_images, places, previous=previous,
+                               previous_weight=previous_weight, edit=edit)
+    spec = compile_prose(world, shot, caps.max_prompt_tokens or budget or DEFAULT_BUDGET, count_tokens,
+                         extra_negative, references=choice, negative_prompt=caps.negative_prompt,
+                         reference_word=caps.reference_word, instruction=instruction)
+    return spec, choice
