@@ -253,3 +253,13 @@ def _sd() -> Any:
     from engine.renderers.diffusion.tiny import build_tiny_pipeline
 
     return build_tiny_pipeline()
+
+
+def test_the_bench_measures_zero_one_and_four_references(klein: TinyMultiReferenceRenderer) -> None:
+    from engine.bench import refs_bench
+    from engine.bench.engine_bench import parse
+
+    rates = refs_bench.images_per_s_by_refs(klein, [job()], rounds=1)
+    assert list(rates) == ["0", "1", "4"] and all(r > 0 for r in rates.values())
+    args = parse(["--renderer", "diffusion", "--arch", "flux2-klein", "--device", "cuda", "--full-size"])
+    assert args.full_size and args.arch == "flux2-klein"

@@ -146,7 +146,9 @@ class MultiReferenceRenderer:
             torch.set_num_threads(int(s["cpu_threads"]))
         t0 = time.perf_counter()
         if self._prebuilt is not None:
-            pipe, self._prebuilt = self._prebuilt.to(dtype=self.dtype), None
+            pipe, self._prebuilt = self._prebuilt, None
+            if pipe.dtype != self.dtype:
+                pipe = pipe.to(dtype=self.dtype)
         else:
             # diffusers 0.36+ renamed torch_dtype= to dtype=.
             key = "dtype" if hasattr(deprecation_utils, "_resolve_dtype") else "torch_dtype"
