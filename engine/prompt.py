@@ -51,6 +51,7 @@ class PromptSpec:
     dropped: tuple[str, ...] = ()  # "prop: a lantern on the table", lowest priority first
     references: tuple[str, ...] = ()  # framed characters that have a reference image
     parts: tuple[tuple[str, str], ...] = ()  # (kind, text) of every part kept, in order
+    notes: tuple[str, ...] = ()  # more for /why: references left out, --no folded into the prompt
 
 
 def estimate_tokens(text: str) -> int:
@@ -141,6 +142,27 @@ def _negative(world: World, extra: str) -> str:
     return ", ".join(seen.values())
 
 
+# Shared with the sentence compiler (engine/prose.py), which words the same facts differently.
+def location_text(name: str, description: str) -> str:
+    """"in a smoky tavern", "on a wooden pier": a place as a prepositional phrase."""
+    return _location_text(name, description)
+
+
+def light_text(scene: Scene) -> str:
+    """"warm candlelight, light from the left"; "" when the scene sets no light."""
+    return _light(scene)
+
+
+def time_phrase(time_of_day: str) -> str:
+    """"at dusk", "in the morning"; other values as written."""
+    return _TIME_PHRASE.get(time_of_day.lower(), time_of_day)
+
+
+def negative_text(world: World, extra: str) -> str:
+    """The world's negative prompt and a panel's --no words, deduplicated."""
+    return _negative(world, extra)
+
+
 def compile_prompt(world: World, shot: Shot, budget: int = DEFAULT_BUDGET,
                    count_tokens: Callable[[str], int] | None = None,
                    extra_negative: str = "") -> PromptSpec:
@@ -211,6 +233,7 @@ def explain(world_before: World, plan: Plan, spec: PromptSpec, budget: int = DEF
         lines.append("Nothing was dropped: the whole description fits the prompt.")
     if spec.references:
         lines.append("Reference images used for: " + ", ".join(spec.references))
+    lines += list(spec.notes)
     return _fit(lines, WHY_LIMIT)
 
 

@@ -68,6 +68,9 @@ KNOWN_SETTINGS = frozenset(
         "cpu_threads", "reference_mode", "reference_cache", "reference_min_strength",
         "reference_cond_only", "style_strength", "ip_adapter", "ip_adapter_subfolder",
         "ip_adapter_weight_name", "ip_adapter_scale", "png_compress", "auto_anchor", "reference_offload",
+        # read by the service, or only by the multi-reference renderer (multiref.py)
+        "previous_panel_reference", "pipeline", "offload", "reference_size", "max_references",
+        "max_sequence_length", "vae_tiling",
     }
 )  # fmt: skip
 
