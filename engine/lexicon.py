@@ -157,7 +157,35 @@ PLACE_WORDS = _words("""
     cemetery observatory greenhouse lighthouse windmill mill bakery smithy armory armoury
     vault bunker hangar subway train carriage wagon ballroom balcony rooftop roof terrace
     porch lobby apartment flat loft den lair nest hive citadel academy arcade casino club
-    alleyway marketplace tavern's sanctuary oasis reef
+    alleyway marketplace sanctuary reef yard backyard savannah savanna grassland grasslands glade
+    woodland woodlands ocean sea seaside coastline seashore shoreline bay lagoon riverbank riverside
+    volcano kingdom realm space planet studio gym pool playground zoo aquarium bathroom nursery
+    supermarket mall hotel clinic university campus stage party festival carnival wedding sand
+    rainforest wasteland wilderness countryside highway trail pavilion gazebo patio veranda backstage
+    metropolis downtown suburb suburbs neighborhood neighbourhood farmhouse farmyard ranch vineyard
+    pasture hillside mountainside jetty wharf dockyard shipyard boardwalk promenade sidewalk
+    crossroads canal sewer sewers cockpit chamber
+""")
+# Spots inside many places: "waits on the pier" in the harbour, "sits on the bench" in the park.
+PART_WORDS = _words("""
+    pier jetty dock docks wharf deck balcony terrace porch roof rooftop steps stairs staircase doorway
+    corner bench counter bar stage platform courtyard hallway corridor lobby gate entrance shore
+    shoreline clearing tent patio veranda gazebo pavilion cockpit window
+""")
+# "the edge of the forest", "the foot of a cliff": the place is the one after "of".
+PART_OF_WORDS = _words("""
+    edge foot top middle center centre heart outskirts depths side end entrance gates bottom rim
+    banks bank shores corner interior ruins remains
+""")
+# Places with a roof: the weather outside does not follow anyone in.
+INDOOR_WORDS = _words("""
+    room kitchen bedroom bathroom tavern inn pub bar cafe café restaurant diner library study office
+    shop store hall hallway corridor cellar basement attic dungeon crypt tomb cave cavern mine tunnel
+    church cathedral chapel museum gallery classroom hospital prison jail workshop forge smithy
+    laboratory lab factory warehouse bunker hangar subway train carriage ballroom lobby apartment
+    flat loft cabin cottage hut house mansion manor bakery arcade casino club theater theatre studio
+    gym nursery supermarket mall hotel clinic spaceship starship den lair vault armory armoury
+    chamber cockpit home
 """)
 
 # Camera phrases: (pattern, canonical prompt phrase). Longer patterns first.

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from engine import lexicon as lx
 from engine.draft import Draft
 from engine.edits import apply_edits
-from engine.events import Event, LocationSet, SceneChanged
-from engine.text import Mention, WorldIndex, after_gaze, clean_action, overlaps, recent_group, world_index
+from engine.events import Event, SceneChanged
+from engine.phrases import noun_phrase
+from engine.places import read_place
+from engine.text import Mention, clean_action, overlaps, recent_group, world_index
 from engine.world import Shot, World
 
 
@@ -75,32 +77,10 @@ _DESTINATION = re.compile(r"^[^.;!?]*?\b(?:to|into|toward|towards|onto|for)\s+(?
 _LEAVE_OBJECT = re.compile(
     r"^\s*(?:$|[,.;!?]|(?:and|then|but|while|as|through|without|for|in|with|to)\b|"
     r"(?:the\s+)?(?:room|scene|frame|panel|building|house|place|area|picture)\b)", re.I)
-_PLACE_RE = re.compile(
-    r"(?:\b(?:to|into|in|inside|at|toward|towards|reaches|enters|entered|visits|through|onto|"
-    r"on|upon|atop|across|within|outside|off|near|beside|under|beneath)"
-    # "rides down the hill" leaves the garage; "walks along the docks" stays in the harbour
-    rf"|\b(?:{lx.MOTION_RE})\s+(?:\w+ly\s+)?(?:down|up|over|out\s+of|across|through))\s+(a|an|the|some)\s+"
-    r"((?:(?!and\b|the\b|of\b|to\b|with\b|her\b|his\b)[a-z'-]+\s+){0,3}?)("
-    + "|".join(re.escape(p) for p in lx.PLACE_PHRASES)
-    + "|" + "|".join(sorted(lx.PLACE_WORDS, key=len, reverse=True)) + r")\b",
-    re.I,
-)
 _CHAT_FILLER = re.compile(r"(?<![\w'’])(?:lol+|lmf?ao+|rofl|ha(?:ha)+h?|he(?:he)+|omg|xd+|jk|tbh|ngl)(?![\w'’])",
                           re.I)
 _REPEATED_MARKS = re.compile(r"([!?])\1+")
 _QUOTED = re.compile(r'"[^"]*"|“[^”]*”|«[^»]*»|„[^“”]*[“”]')
-_STATIC_PREPS = frozenset({"in", "on", "at", "inside", "within", "upon", "atop", "off", "near", "beside", "under",
-                           "beneath"})
-_MOTION_BEFORE = re.compile(rf"\b(?:{lx.MOTION_RE}|arriv\w*|return\w*|land\w*|reach\w*|get|gets|got|"
-                            rf"end\w* up|find\w* (?:herself|himself|themselves|itself))\b(?:\s+\w+){{0,2}}\s*$", re.I)
-
-
-def _stays(text: str, pos: int, phrase: str) -> bool:
-    """'on the pier' with no verb of moving before it names a spot where they already are."""
-    return phrase.split(None, 1)[0].lower() in _STATIC_PREPS and not _MOTION_BEFORE.search(text, 0, pos)
-
-
-_HERE_NOUNS = frozenset({"room", "place", "area", "spot", "building", "house", "hall", "inside"})
 # "Bolt rolls in", "Tom drives off": any verb of moving, at the end of its clause.
 _CLAUSE_ENDS = r"(?=\s*(?:$|[,.;!?]|(?:and|then|but|while|as|with|from|through|together)\b))"
 _MOVE_IN = re.compile(rf"^(?:\s+\w+ly)?\s+(?:{lx.MOTION_RE})\s+(?:in|inside|back|over|along|up){_CLAUSE_ENDS}",
@@ -131,7 +111,8 @@ def plan(world: World, text: str, options: PlanOptions | None = None) -> Plan:
     frame = _frame(world, text, mentions, leavers, enterers, options, notes)
 
     events: list[Event] = []
-    location = _read_location(world, told, idx, events, scene, notes)
+    blocked = tuple((m.start, m.end) for m in mentions if m.names)
+    location = read_place(world, told, idx, blocked, events, scene, notes)
     draft = Draft(world=world, location=location, frame=frame)
     apply_edits(draft, told, mentions, consumed, notes, reserved)
 
@@ -204,7 +185,7 @@ def _read_scene_words(text: str, scene: dict[str, str], notes: list[str], world:
     ):
         last = None
         for m in rx.finditer(text):
-            if not overlaps(false, m.start(), m.end()):
+            if not overlaps(false, m.start(), m.end()) and (field == "lighting" or not _modifier(text, m)):
                 last = m
         if last is None:
             continue
@@ -214,6 +195,17 @@ def _read_scene_words(text: str, scene: dict[str, str], notes: list[str], world:
             continue  # already so: nothing changes, nothing to tell
         shown = value if value else "cleared"
         notes.append(f"{label} → {shown} (from “{last.group(0)}”)")
+
+
+# Nouns a time or weather word may describe and still be the time or weather ("a rainy night").
+_SKY_NOUNS = frozenset("""night nights day days morning evening afternoon sky skies weather dawn dusk air light
+    sunlight glow mist fog haze rain breeze wind chill clouds cloud shadows shadow hour hours sun moon""".split())
+
+
+def _modifier(text: str, m: re.Match[str]) -> bool:
+    """"evening gown", "storm-grey cloak", "snowy backyard": the word only describes a thing."""
+    np = noun_phrase(text, m.start())
+    return np is not None and np.end > m.end() and np.head not in _SKY_NOUNS
 
 
 def _scene_event(world: World, scene: dict[str, str]) -> SceneChanged | None:
@@ -319,52 +311,3 @@ def _frame(world: World, text: str, mentions: list[Mention], leavers: list[str],
             told.add(m.names)
             notes.append(f"“{m.text}” → {', '.join(m.names)}")
     return frame
-
-
-# ---------------------------------------------------------------- places
-
-
-def _read_location(world: World, text: str, idx: WorldIndex, events: list[Event],
-                   scene: dict[str, str], notes: list[str]) -> str | None:
-    """Moves to a known place by name, or creates one ("into a smoky tavern"); returns it."""
-    current = world.scene.location
-    here = world.location(current)
-    here_words = set(re.findall(r"[a-z]+", f"{here.name} {here.description}".lower())) if here else set()
-    known = idx.locations(text)
-    best: tuple[int, str, str | None] | None = None  # (position, name, new description)
-    if known is not None:
-        best = (known[0], known[1], None)
-    for m in _PLACE_RE.finditer(text):
-        if after_gaze(text, m.start()):
-            continue
-        noun = " ".join(m.group(3).split())
-        name = " ".join(w.capitalize() for w in noun.split())
-        if world.location(name) is not None:
-            cand = (m.start(), world.location(name).name, None)  # type: ignore[union-attr]
-        elif here is not None and m.group(1).lower() == "the" and (
-                noun.lower() in here_words or noun.lower() in _HERE_NOUNS):
-            # "paces in the room", "back in the harbour": the place they are already in
-            cand = (m.start(), here.name, None)
-        elif here is not None and m.group(1).lower() == "the" and _stays(text, m.start(), m.group(0)):
-            # "waits on the pier" in the harbour: a spot in the current place, not a move
-            cand = (m.start(), here.name, None)
-        else:
-            desc = " ".join(m.group(0)[m.start(1) - m.start():].split())
-            cand = (m.start(), name, desc)
-        if best is None or cand[0] > best[0]:
-            best = cand
-    if best is None:
-        return current
-    _, name, desc = best
-    if desc is not None:
-        events.append(LocationSet(name=name, description=desc))
-        notes.append(f"new place {name}: {desc}")
-    if name != current:
-        scene["location"] = name
-        if desc is None:
-            notes.append(f"moves to {name}")
-        # candles and lamps belong to the place left behind; daylight and moonlight do not
-        if world.scene.lighting in lx.PLACE_LIGHTS and "lighting" not in scene:
-            scene["lighting"] = ""
-            notes.append(f"{world.scene.lighting} stays behind in {current}")
-    return name
