@@ -89,6 +89,9 @@ class WorldIndex:
         for w, owners in parts.items():
             if len(owners) == 1:
                 self.by_key.setdefault(w, next(iter(owners)))
+        # common-word names that are also what the character is ("rose" for "a deep red rose flower")
+        self.kind_names = frozenset(k for k, n in self.by_key.items()
+                                    if k in _COMMON and k in words(_described(characters, n)))
         names = sorted(self.by_key, key=len, reverse=True)
         self.name_re = re.compile(
             r"(?<![\w'’])(?:the\s+)?(" + "|".join(r"\s+".join(map(re.escape, n.split()))
@@ -133,8 +136,9 @@ class WorldIndex:
         if self.name_re is not None:
             for m in self.name_re.finditer(text):
                 key = " ".join(m.group(1).casefold().split())
-                if key in _COMMON and m.group(1).islower():
-                    continue
+                if key in _COMMON and m.group(1).islower() and not (
+                        key in self.kind_names and m.group(0).lower().startswith("the")):
+                    continue  # "will", "may"; but "the rose" is the character described as a rose
                 found.append(Mention(m.start(), m.end(), m.group(0), "name",
                                      (self.by_key[key],), bool(m.group(2))))
                 taken.append(m.span())
@@ -172,9 +176,15 @@ class WorldIndex:
                 # an object "it" is usually a thing ("picks up the cup and drinks from it")
                 names = next(((n,) for n in reversed(seen) if self.pronoun.get(n) == "it"), ())
             elif seen and _is_object(word, text, m.end) and not starts_clause(text, m.start):
-                # "Dax grabs him": an object pronoun never means the subject named before it
-                others = [n for n in context if n not in seen]
-                names = self._referent(p, [], others, world, exclude=set(seen))
+                subject = _clause_subject(text, m.start, out)
+                if _LOCATIVE.search(text, 0, m.start):
+                    # "Kai sits under a tree, a book beside him": him is Kai
+                    names = self._referent(p, seen, context, world)
+                else:
+                    # "Dax grabs him": an object pronoun never means its clause's subject, but may
+                    # mean someone else this text names ("Otto hands Kai a cup and thanks him")
+                    names = self._referent(p, [n for n in seen if n not in subject],
+                                           [n for n in context if n not in subject], world, exclude=set(subject))
             else:
                 names = self._referent(p, seen, context, world)
             if names:
@@ -204,6 +214,19 @@ class WorldIndex:
                 return tuple(group)
         only = [c.name for c in world.characters if c.pronoun == p and c.name not in exclude]
         return (only[0],) if len(only) == 1 and p != "it" else ()
+
+
+_LOCATIVE = re.compile(r"\b(?:beside|behind|near|around|next\s+to|under|beneath|below|above|over|in\s+front\s+of|"
+                       r"on\s+top\s+of|alongside|underneath|before)\s+$", re.I)
+
+
+def _clause_subject(text: str, pos: int, before: list[Mention]) -> list[str]:
+    """The names of the mention that starts the clause holding pos (the sentence's first, if none)."""
+    sent = max(text.rfind(c, 0, pos) for c in ".!?;") + 1
+    inside = [m for m in before if sent <= m.start < pos and m.names and m.subject_form]
+    starters = [m for m in inside if starts_clause(text, m.start)]
+    pick = starters[-1] if starters else (inside[0] if inside else None)
+    return list(pick.names) if pick else []
 
 
 _AFTER_OBJECT_HER = re.compile(
@@ -257,6 +280,10 @@ def after_gaze(text: str, pos: int) -> bool:
         return False
     last, prev = (m.group(2) or m.group(1)).lower(), (m.group(1) if m.group(2) else "").lower()
     return last in lx.GAZE_VERBS or (last.endswith("ly") and prev in lx.GAZE_VERBS)
+
+
+def _described(characters: tuple[Character, ...], name: str) -> str:
+    return next((c.description for c in characters if c.name == name), "")
 
 
 def _base_nouns(c: Character) -> set[str]:
