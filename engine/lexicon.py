@@ -83,7 +83,9 @@ WEAR_WORDS = _words("""
     headband hairpin pendant amulet locket brooch circlet diadem turban bonnet beret fedora
     top-hat tophat monocle outfit clothes costume attire garb gear pajamas pyjamas nightgown
     raincoat waistcoat chainmail breastplate gauntlets pauldrons greaves visor headphones
-    backpack watch wristwatch medal badge ribbon bow flower wreath
+    backpack watch wristwatch medal badge ribbon bow flower wreath harness bridle saddle garland bib
+    armband sombrero stetson clogs jumpsuit parka trenchcoat bowler tutu leotard wetsuit spacesuit
+    shorts tuxedo toga sari
 """)
 # Body features that are items of their own ("with a long grey beard", "with large wings").
 FEATURE_WORDS = _words("""
@@ -106,8 +108,9 @@ CARRY_WORDS = _words("""
 PUT_ON_VERBS = (
     r"puts\s+on|put\s+on|putting\s+on|pulls\s+on|slips\s+on|throws\s+on|dons|donned|"
     r"tries\s+on|tried\s+on|trying\s+on|slips\s+into|pulls\s+on|"
-    r"is\s+now\s+wearing|now\s+wearing|is\s+wearing|now\s+wears|wears|wore|wearing|"
-    r"changes\s+into|changed\s+into|dresses\s+in|dressed\s+in|gets\s+dressed\s+in"
+    r"is\s+now\s+wearing|now\s+wearing|is\s+wearing|are\s+wearing|was\s+wearing|now\s+wears|wears|wore|"
+    r"changes\s+into|changed\s+into|dresses\s+in|(?:is|are|was|gets|got)\s+dressed\s+in|"
+    r"changes\s+(?:her|his|their|its)\s+clothes\s+for"
 )
 TAKE_OFF_VERBS = (
     r"takes\s+off|took\s+off|taking\s+off|pulls\s+off|slips\s+off|throws\s+off|removes|"
@@ -378,3 +381,12 @@ fish animal: koi goldfish carp salmon trout
 dragon beast: wyvern drake
 """)
 
+
+
+# Things of which one is worn at a time: a new one replaces the old ("changes into a ball gown").
+GARMENT_KINDS = _kinds("""
+head: hat cap hood helmet crown beanie fez beret fedora bonnet turban tophat top-hat sombrero stetson
+feet: boots boot shoes shoe sandals sneakers slippers heels clogs
+eyes: glasses spectacles sunglasses goggles
+outfit: dress gown robe robes kimono suit uniform costume outfit tunic overalls jumpsuit pajamas pyjamas nightgown
+""")

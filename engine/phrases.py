@@ -238,6 +238,8 @@ def _ends_before(prev: str, word: str) -> bool:
         return verb_only(word) and not participle(word)
     if participle(word) and word not in KNOWN_NOUNS:
         return True
+    if word in lx.COLOR_WORDS or word in lx.COLOR_MODIFIERS:
+        return True  # "paints the shell bright yellow": colours go before their noun
     if is_adjective(word) and not is_noun(word):
         return True  # adjectives go before their noun: "the shell bright yellow" ends at "shell"
     return finite_verb(word, after_plural=plural_noun(p))
