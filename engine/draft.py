@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from engine import appearance as ap
 from engine import lexicon as lx
 from engine.events import AppearanceChanged, Event, PropsChanged
-from engine.phrases import DETS, inflected_verb, noun_phrase, tags, verb_only
+from engine.phrases import DETS, inflected_verb, noun_phrase, participle, tags, verb_only
 from engine.text import Mention, starts_clause, world_index
 from engine.world import Trait, World
 
@@ -148,6 +148,9 @@ def subjects(draft: Draft, text: str, pos: int, mentions: list[Mention]) -> list
               and m.end <= pos]
     starters = [m for m in before if starts_clause(text, m.start)]
     pick = starters[-1] if starters else (before[0] if before else None)
+    relative = [m for m in before if re.fullmatch(r"\s*,?\s*(?:who|that)\s+(?:\w+ly\s+)?", text[m.end:pos], re.I)]
+    if relative:
+        pick = relative[-1]  # "sketches Nico, who is wearing a crown": Nico
     if pick is None:
         # "puts on a hood" (no subject written) is the one framed character; "a stranger
         # wearing a cloak" is not
@@ -180,6 +183,9 @@ def items(text: str, pos: int, blocked: tuple[tuple[int, int], ...] = ()) -> tup
         if np is None or any(a < np.end and np.start < b for a, b in blocked):
             break
         end = np.end
+        if len(np.words) > 1 and np.head not in ITEM_NOUNS and ap.singular(np.head) not in ITEM_NOUNS \
+                and "VERB" in tags(np.head) and np.words[-2].lower() in ITEM_NOUNS:
+            end = text.rindex(np.words[-2], np.start, end) + len(np.words[-2])  # "in a tuxedo pose together"
         of = _OF.match(text, end)
         inner = noun_phrase(text, of.end(), blocked=blocked) if of else None
         if inner is not None:
@@ -190,7 +196,7 @@ def items(text: str, pos: int, blocked: tuple[tuple[int, int], ...] = ()) -> tup
             break
         nxt = noun_phrase(text, join.end(), blocked=blocked)
         first = re.match(r"[\w'’-]+", text[join.end():])
-        if nxt is None or first is None or not (
+        if nxt is None or first is None or participle(first.group(0)) or not (
                 first.group(0).lower() in DETS or ap.singular(nxt.head) in ITEM_NOUNS or nxt.head in ITEM_NOUNS):
             break
         i = join.end()

@@ -29,6 +29,7 @@ _R = re.I
 RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("take_off", re.compile(rf"\b(?:{lx.TAKE_OFF_VERBS})\s+", _R)),
     ("put_on", re.compile(rf"\b(?:{lx.PUT_ON_VERBS})\s+", _R)),
+    ("swap", re.compile(r"\b(?:swaps|swapped|trades|traded|exchanges|exchanged|switches|switched)\s+", _R)),
     ("described", re.compile(
         r"\b(?P<how>wearing|dressed\s+(?:up\s+)?in|clad\s+in|sporting|decked\s+out\s+in|in|with)\s+", _R)),
     ("dye", re.compile(
@@ -76,7 +77,7 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
 # Edits whose words would contradict the new state ("takes off her blue scarf", "dyes her red
 # hair blue") leave the action. Additive ones ("puts on a red hood", "holding a lantern", "a
 # lantern on the table") stay: still true, and the user's exact words reach the prompt.
-_REMOVED_FROM_ACTION = frozenset({"take_off", "fall_off", "drop", "heal", "dye", "cut"})
+_REMOVED_FROM_ACTION = frozenset({"take_off", "fall_off", "drop", "heal", "dye", "cut", "swap"})
 
 
 def apply_edits(draft: Draft, text: str, mentions: list[Mention], consumed: list[tuple[int, int]],
@@ -142,7 +143,7 @@ def _cut(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention],
 def _hair(draft: Draft, name: str, edit: Callable[[str], str], fresh: str,
           notes: list[str]) -> None:
     old = draft.find(name, "hair", ("hair",)) or next(
-        (t for t in draft.of(name) if "hair" in ap.words(t.text)), None)
+        (t for t in draft.of(name) if t.slot == "hair" or "hair" in ap.words(t.text)), None)
     if old is None:
         draft.change(name, None, Trait("hair", fresh))
         notes.append(f"{name}'s hair: {fresh}")
@@ -215,5 +216,5 @@ def _heal(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention],
 _HANDLERS: dict[str, Handler] = {
     "take_off": wr.take_off, "put_on": wr.put_on, "described": wr.described, "dye": _dye, "paint": _paint,
     "cut": _cut, "mark": _mark, "heal": _heal, "fall_off": wr.fall_off, "give": wr.give, "carry": wr.carry,
-    "with_item": wr.with_item, "drop": wr.drop, "prop": pr.prop, "prop_gone": pr.prop_gone,
+    "with_item": wr.with_item, "swap": wr.swap, "drop": wr.drop, "prop": pr.prop, "prop_gone": pr.prop_gone,
 }

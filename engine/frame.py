@@ -28,7 +28,7 @@ _LEAVE_AFTER = re.compile(
 _DESTINATION = re.compile(r"^[^.;!?]*?\b(?:to|into|toward|towards|onto|for)\s+(?:the|a|an)\b", re.I)
 # "leaves" is an exit only when nothing (or a room/scene) follows; "leaves her sword" is not.
 _LEAVE_OBJECT = re.compile(
-    r"^\s*(?:$|[,.;!?]|(?:and|then|but|while|as|through|without|for|in|with|to)\b|"
+    r"^\s*(?:$|[,.;!?]|(?:and|then|but|while|as|through|without|for|in|with|to|together|again|now|too|\w+ly)\b|"
     r"(?:the\s+)?(?:room|scene|frame|panel|building|house|place|area|picture)\b)", re.I)
 
 # "Bolt rolls in", "Tom drives off": any verb of moving, at the end of its clause.
@@ -124,6 +124,7 @@ def _subjectless(text: str) -> bool:
     return "VERB" in tags(np.head) and not plural_noun(np.head)
 
 
+_ALONE = re.compile(r"\b(?:alone|by (?:herself|himself|themselves|itself)|on (?:her|his|their|its) own)\b", re.I)
 _GROUP_SIZE = {"both": 2, "two": 2, "three": 3, "trio": 3, "four": 4, "five": 5, "six": 6}
 
 
@@ -142,6 +143,8 @@ def frame_of(world: World, text: str, mentions: list[Mention], leavers: list[str
     if carry and last is not None:
         prev = [n for n in last.characters if world.find_character(n) is not None]
     group = _GROUP.search(text)
+    if group is not None and re.search(r"\b(?:them|us)\s*$", text[:group.start()], re.I):
+        group = None  # "greets them both": both are who "them" means
     if group is not None:
         # "the two of them": the group phrase's own pronoun is the group, read below
         tail = re.match(r"\s+of\s+(?:them|us)\b", text[group.end():], re.I)
@@ -149,6 +152,9 @@ def frame_of(world: World, text: str, mentions: list[Mention], leavers: list[str
         mentions = [m for m in mentions if not (m.kind == "pronoun" and group.start() <= m.start < end)]
     named = [n for m in mentions if m.names and m.kind != "pronoun" for n in m.names]
     pronouns = [n for m in mentions if m.kind == "pronoun" for n in m.names]
+    if named and _ALONE.search(text):
+        # "Otto alone in the hangar, watching them go": only who is named
+        return [n for n in dict.fromkeys(named) if n not in leavers]
     size = _group_size(group.group(0)) if group else None
     distinct = list(dict.fromkeys(named))
     if group and size is not None and len(distinct) >= size:

@@ -101,13 +101,14 @@ CARRY_WORDS = _words("""
     key keys phone lamp candle box chest package parcel briefcase suitcase stick cane
     walking-stick broom rope net fishing-rod pole banner flag sign tray plate bowl apple
     coin coins gem jewel skull mirror compass telescope notebook journal pen quill brush
-    paintbrush sketchbook tablet laptop radio kite balloon ball teddy doll toy egg leash
+    paintbrush sketchbook tablet laptop radio kite balloon ball teddy doll toy egg leash rod
+    fishing-rod flashlight torch towel toolbox wrench hammer
 """)
 
 # Verbs after which a noun phrase is something worn / carried / lost.
 PUT_ON_VERBS = (
     r"puts\s+on|put\s+on|putting\s+on|pulls\s+on|slips\s+on|throws\s+on|dons|donned|"
-    r"tries\s+on|tried\s+on|trying\s+on|slips\s+into|pulls\s+on|"
+    r"tries\s+on|tried\s+on|trying\s+on|slips\s+into|pulls\s+on|wraps|wrapped|wrapping|"
     r"is\s+now\s+wearing|now\s+wearing|is\s+wearing|are\s+wearing|was\s+wearing|now\s+wears|wears|wore|"
     r"changes\s+into|changed\s+into|dresses\s+in|(?:is|are|was|gets|got)\s+dressed\s+in|"
     r"changes\s+(?:her|his|their|its)\s+clothes\s+for"
@@ -143,7 +144,9 @@ PLACE_PHRASES = (
     "space station", "market square", "town square", "city street", "back alley",
     "coffee shop", "rooftop garden", "bell tower", "wizard tower", "mountain pass",
     "forest clearing", "sea cave", "ice cave", "crystal cave", "control room", "engine room",
-    "war room", "great hall", "banquet hall", "night market",
+    "war room", "great hall", "banquet hall", "night market", "construction site", "building site",
+    "bus stop", "parking lot", "car park", "gas station", "police station", "fire station", "train platform",
+    "coffee shop", "tea shop", "book shop",
 )
 PLACE_WORDS = _words("""
     tavern inn pub bar cafe café restaurant diner kitchen bedroom room hall hallway corridor
@@ -167,7 +170,9 @@ PLACE_WORDS = _words("""
     rainforest wasteland wilderness countryside highway trail pavilion gazebo patio veranda backstage
     metropolis downtown suburb suburbs neighborhood neighbourhood farmhouse farmyard ranch vineyard
     pasture hillside mountainside jetty wharf dockyard shipyard boardwalk promenade sidewalk
-    crossroads canal sewer sewers cockpit chamber
+    crossroads canal sewer sewers cockpit chamber trench pizzeria bistro brewery bookshop bookstore
+    boutique salon barbershop pharmacy bank hostel motel bazaar teahouse teashop bathhouse sauna spa
+    greenhouse conservatory orphanage palace courthouse townhall kindergarten daycare
 """)
 # Spots inside many places: "waits on the pier" in the harbour, "sits on the bench" in the park.
 PART_WORDS = _words("""
@@ -282,6 +287,7 @@ WEATHER_PATTERNS: tuple[tuple[str, str], ...] = (
 )
 # Phrases that read as a time/weather word but are not ("storms off", "a snow globe").
 WEATHER_FALSE = (r"storms?\s+(?:off|out|in|into|away)|snow\s+globe|rain\s+check|brainstorm|"
+                 r"(?:rain|snow|water)\s+(?:from|off)\s+(?:her|his|their|its|the)\b|"
                  r"fog(?:s|ged|ging)?\s+up|rain(?:s|ed)?\s+down\s+on|"
                  # snow lying on a landscape is part of the place, not falling weather
                  r"snow(?:y|[- ]?capped|[- ]covered)\s+(?:mountain|peak|summit|hill|ridge|field|slope|roof|rooftop|"
@@ -388,5 +394,6 @@ GARMENT_KINDS = _kinds("""
 head: hat cap hood helmet crown beanie fez beret fedora bonnet turban tophat top-hat sombrero stetson
 feet: boots boot shoes shoe sandals sneakers slippers heels clogs
 eyes: glasses spectacles sunglasses goggles
-outfit: dress gown robe robes kimono suit uniform costume outfit tunic overalls jumpsuit pajamas pyjamas nightgown
+outfit: dress sundress gown robe robes kimono suit tuxedo uniform costume outfit tunic overalls jumpsuit
+outfit: pajamas pyjamas nightgown
 """)

@@ -26,7 +26,7 @@ PREPOSITIONS = frozenset("""
     in into inside at to toward towards onto on upon atop across through within outside off near
     beside besides by under beneath below above over around along among amid amidst between behind
     past from with without for of about against before after during till until via beyond
-    throughout underneath alongside opposite like than as
+    throughout underneath alongside opposite like than as out up down
 """.split())
 CONJUNCTIONS = frozenset("and or but then while as when because so until once whereas yet nor if".split())
 PRONOUNS = frozenset("""
@@ -127,8 +127,10 @@ def plural_noun(word: str) -> bool:
     lib = _tables()
     if lib is None:
         return True
-    lemmas = lib.getAllLemmas(w).get("NOUN", ())  # type: ignore[attr-defined]
-    return any(lemma != w for lemma in lemmas)
+    found = lib.getAllLemmas(w)  # type: ignore[attr-defined]
+    if not found:
+        return len(w) > 3  # a word the tables do not know: "seagulls"
+    return any(lemma != w for lemma in found.get("NOUN", ()))
 
 
 def finite_verb(word: str, after_plural: bool = False) -> bool:

@@ -23,10 +23,11 @@ from engine.world import World
 _PREP = re.compile(
     r"\b(?:(?P<motion>" + lx.MOTION_RE + r")\s+(?:\w+ly\s+)?(?P<mprep>down|up|over|across|through)"
     r"|(?P<prep>into|inside|in|at|to|toward|towards|onto|on|upon|atop|across|through|within|outside|off|"
-    r"near|beside|by|next\s+to|under|beneath|reaches|reached|enters|entered|visits|visited|explores|"
-    r"explored|back\s+to|back\s+in|back\s+at))\s+", re.I)
+    r"near|beside|by|next\s+to|under|beneath|reaches|reached|reaching|enters|entered|entering|visits|visited|"
+    r"visiting|explores|explored|exploring|crosses|crossed|crossing|back\s+to|back\s+in|back\s+at))\s+", re.I)
 _HOME = re.compile(r"\b(?:at|back)\s+(home|school|work|church)\b|\b(?:goes|go|went|heads|head|headed|comes|come|came|"
-                   r"walks|walk|runs|run|returns|return|hurries|rushes|is|are|gets|get)\s+(home)\b", re.I)
+                   r"walks|walk|runs|run|returns|return|hurries|rushes|is|are|gets|get|drives|rides|flies)\s+(?:\w+ly\s+)?(?:back\s+)?"
+                   r"(home)\b", re.I)
 _STATIC = frozenset({"in", "on", "at", "upon", "atop", "within", "inside", "off", "under", "beneath", "outside",
                      "back in", "back at"})
 _LANDMARK = frozenset({"near", "beside", "by", "next to"})
@@ -37,6 +38,8 @@ _HERE_NOUNS = frozenset({"room", "place", "area", "spot", "building", "house", "
 _MOTION_BEFORE = re.compile(rf"\b(?:{lx.MOTION_RE}|arriv\w*|return\w*|land\w*|reach\w*|get|gets|got|"
                             rf"end\w* up|find\w* (?:herself|himself|themselves|itself))\b(?:\s+\w+){{0,2}}\s*$", re.I)
 _OF = re.compile(r"\s+of\s+", re.I)
+_SCENE_SUBJECT = re.compile(r"\b(?:night|darkness|dark|dusk|dawn|rain|snow|fog|mist|light|sunlight|moonlight|shadows?|"
+                            r"clouds?|smoke|leaves|water|waves?|silence|wind|sun|moon|stars?)\s+$", re.I)
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,8 @@ def candidates(world: World, text: str, idx: WorldIndex, blocked: tuple[tuple[in
             out.append(Candidate(m.start(), name, None, prep in _LANDMARK, phrase))
     for m in _PREP.finditer(text):
         prep = " ".join((m.group("prep") or m.group("mprep")).lower().split())
+        if m.group("motion") and _SCENE_SUBJECT.search(text, 0, m.start()):
+            continue  # "night falls over the valley": nobody goes anywhere
         np = noun_phrase(text, m.end(), blocked=blocked)
         if np is None or (not np.det and len(np.words) > 2):
             continue

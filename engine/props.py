@@ -37,7 +37,8 @@ def place_after(text: str, pos: int, blocked: tuple[Span, ...] = ()) -> tuple[st
     if m is None:
         return None
     np = noun_phrase(text, m.end(), max_words=4, blocked=blocked)
-    if np is None or not np.det or np.head in lx.PLACE_WORDS or ap.singular(np.head) in lx.BEING_WORDS:
+    if (np is None or not np.det or np.head in lx.PLACE_WORDS or ap.singular(np.head) in lx.BEING_WORDS
+            or np.head in lx.WEAR_WORDS):
         return None
     return f"{' '.join(m.group(1).lower().split())} {np.text(text)}", np.end
 

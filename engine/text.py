@@ -172,6 +172,9 @@ class WorldIndex:
             p = lx.SUBJECT_PRONOUNS[word]
             if p == "it" and _EXPLETIVE_IT.match(text[m.end:]):
                 continue
+            if word in ("it", "them") and (_HANDLED.search(text, max(0, m.start - 30), m.start)
+                                           or _GIVEN.match(text, m.end)):
+                continue  # "takes off her earrings and sets them down": them are the earrings
             if p == "it" and not starts_clause(text, m.start):
                 # an object "it" is usually a thing ("picks up the cup and drinks from it")
                 names = next(((n,) for n in reversed(seen) if self.pronoun.get(n) == "it"), ())
@@ -179,43 +182,55 @@ class WorldIndex:
                 subject = _clause_subject(text, m.start, out)
                 if _LOCATIVE.search(text, 0, m.start):
                     # "Kai sits under a tree, a book beside him": him is Kai
-                    names = self._referent(p, seen, context, world)
+                    names = self._referent(p, seen, context, world, owner=True)
                 else:
                     # "Dax grabs him": an object pronoun never means its clause's subject, but may
                     # mean someone else this text names ("Otto hands Kai a cup and thanks him")
                     names = self._referent(p, [n for n in seen if n not in subject],
                                            [n for n in context if n not in subject], world, exclude=set(subject))
             else:
-                names = self._referent(p, seen, context, world)
+                names = self._referent(p, seen, context, world, owner=word in ("his", "her", "its", "their"))
             if names:
                 possessive = word in ("his", "their", "its", "hers")
                 out.append(Mention(m.start, m.end, m.text, "pronoun", names, possessive))
         return out
 
-    def _referent(self, p: str, seen: list[str], context: list[str],
-                  world: World, exclude: set[str] | frozenset[str] = frozenset()) -> tuple[str, ...]:
+    def _referent(self, p: str, seen: list[str], context: list[str], world: World,
+                  exclude: set[str] | frozenset[str] = frozenset(), owner: bool = False) -> tuple[str, ...]:
         for n in reversed(seen):
             if self.pronoun.get(n) == p:
                 return (n,)
         if p in ("he", "she"):
-            # a character of unknown gender ("they") named in this text takes he/she too
-            for n in reversed(seen):
-                if self.pronoun.get(n) == "they":
-                    return (n,)
-        for n in context:
-            if self.pronoun.get(n) == p:
-                return (n,)
+            # a character named in this text whose gender is not known ("they"), or a creature,
+            # takes he/she: always as an owner ("Bolt admires his shell"), otherwise only when no
+            # one of the last panels is known to be he/she ("Tobias lifts her": the girl)
+            loose = [n for n in reversed(seen) if self.pronoun.get(n) in ("they", "it")]
+            if loose and (owner or not any(self.pronoun.get(n) == p for n in context)):
+                return (loose[0],)
         if p == "they":
             group = seen if len(seen) >= 2 else list(dict.fromkeys(context))
             if len(group) < 2:
                 # after a close-up of one, "they" are the people of the last few panels
                 group = list(dict.fromkeys([*group, *recent_group(world)]))
+            group = [n for n in group if n not in exclude]
             if len(group) >= 2:
                 return tuple(group)
+        for n in context:
+            if self.pronoun.get(n) == p:
+                return (n,)
+        if p in ("he", "she"):
+            for n in context:
+                if self.pronoun.get(n) == "they":
+                    return (n,)
         only = [c.name for c in world.characters if c.pronoun == p and c.name not in exclude]
         return (only[0],) if len(only) == 1 and p != "it" else ()
 
 
+_HANDLED = re.compile(r"\b(?:sets|set|puts|put|places|placed|drops|dropped|"
+                      r"picks|picked|lifts|lifted|hangs|hung|folds|folded|throws|threw|tosses|tossed|hides|hid|"
+                      r"pockets|pocketed|lays|laid|wears|wore|holds|held|carries|carried|grabs|grabbed|"
+                      r"takes|took|swaps|stuffs|shoves|tucks|wraps|unwraps|opens|closes|reads|eats|drinks)\s+$", re.I)
+_GIVEN = re.compile(r"\s+(?:back\s+|over\s+)?to\s", re.I)  # "hands them to Vera": them are things
 _LOCATIVE = re.compile(r"\b(?:beside|behind|near|around|next\s+to|under|beneath|below|above|over|in\s+front\s+of|"
                        r"on\s+top\s+of|alongside|underneath|before)\s+$", re.I)
 
@@ -230,7 +245,8 @@ def _clause_subject(text: str, pos: int, before: list[Mention]) -> list[str]:
 
 
 _AFTER_OBJECT_HER = re.compile(
-    r"\s*(?:$|[.,!?;:)\"'…]|(?:and|to|with|up|down|back|off|out|in|on|at|for|from|into|again|too|as|while|but|"
+    r"\s*(?:$|[.,!?;:)\"'…]|(?:and|to|with|up|down|back|off|out|in|on|at|for|from|into|onto|across|through|toward|"
+    r"towards|past|inside|under|behind|again|too|as|while|but|"
     r"then|close|tight|away|over|around|by|goodbye|hello|hi)\b)", re.IGNORECASE)
 
 

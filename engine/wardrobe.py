@@ -29,7 +29,7 @@ _NOT_WORN_IN = frozenset("flower flowers ring rings watch backpack badge medal r
 
 # Things of which one is worn at a time: a new one replaces the old ("changes into a ball gown").
 def _head(raw: str) -> str:
-    ws = ap.words(raw)
+    ws = ap.words(re.split(r"\s+of\s+", raw, maxsplit=1)[0])
     return ap.singular(ws[-1]) if ws else ""
 
 
@@ -91,7 +91,8 @@ def put_on(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention], n
            notes: list[str]) -> Span | None:
     """"Mira puts on a red hood", "Tom wears a cape", "she changes into a ball gown"."""
     end, spans = items(text, m.end(), tuple(names))
-    raws = [text[a:b] for a, b in spans if _wearable(text[a:b], strict=False)]
+    strict = m.group(0).lower().startswith("wrap")  # "wraps a scarf around her neck", not "wraps a gift"
+    raws = [text[a:b] for a, b in spans if _wearable(text[a:b], strict=strict)]
     if not raws:
         return None
     who = subjects(draft, text, m.start(), mentions)
@@ -236,6 +237,9 @@ def give(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention], nam
     """"hands Tom the lantern", "gives the lantern to Tom", "gives her his hoodie": it changes hands."""
     who = subjects(draft, text, m.start(), mentions)
     later = [x for x in mentions if x.names and x.start >= m.end()]
+    handled = re.match(r"(?:it|them)\s+(?:back\s+|over\s+)?to\s+", text[m.end():], re.I)
+    if handled and who and later and later[0].start == m.end() + handled.end() and len(later[0].names) == 1:
+        return _hand_on(draft, who[0], later[0].names[0], notes, (m.start(), later[0].end))
     first = later[0] if later else None
     if first is not None and first.start == m.end() and not first.possessive:
         to, (end, spans) = first, items(text, first.end)
@@ -264,6 +268,23 @@ def give(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention], nam
     return m.start(), max(end, spans[0][1])
 
 
+def _hand_on(draft: Draft, giver: str, taker: str, notes: list[str], span: Span) -> Span | None:
+    """"takes off the sunglasses and hands them to Vera": "them" is the thing just handled."""
+    last = draft.changes.get(giver, [])[-1:]
+    if not last or giver == taker:
+        return None
+    old, new = last[0]
+    thing = new.text if new is not None else old
+    if thing is None:
+        return None
+    held = next((t for t in draft.of(giver) if t.text == thing and t.slot in ("carrying", "wearing")), None)
+    if held is not None:
+        draft.change(giver, held, None)
+    draft.change(taker, None, Trait("carrying", thing))
+    notes.append(f"{giver} gives {thing} to {taker}")
+    return span
+
+
 def drop(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention], names: list[Span],
          notes: list[str]) -> Span | None:
     end, spans = items(text, m.end(), tuple(names))
@@ -289,3 +310,24 @@ def drop(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention], nam
     if done and place is not None:
         end = place[1]
     return (m.start(), end) if done else None
+
+
+def swap(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention], names: list[Span],
+         notes: list[str]) -> Span | None:
+    """"Nico swaps his sneakers for loafers": the new thing takes the old one's place."""
+    end, old_spans = items(text, m.end(), tuple(names))
+    join = re.match(r"\s+for\s+", text[end:], re.I)
+    if not old_spans or join is None:
+        return None
+    end, new_spans = items(text, end + join.end(), tuple(names))
+    who = subjects(draft, text, m.start(), mentions)
+    if not new_spans or len(who) != 1:
+        return None
+    old_raw, new_raw = text[slice(*old_spans[0])], text[slice(*new_spans[0])]
+    old = draft.find(who[0], old_raw, ("wearing", "carrying"))
+    if old is None or not _wearable(new_raw, strict=False):
+        return None
+    new = Trait(old.slot, as_item(new_raw))
+    draft.change(who[0], old, new)
+    notes.append(f"{who[0]} swaps {old.text} for {new.text}")
+    return m.start(), end
