@@ -71,7 +71,18 @@ class Draft:
             if new in traits:
                 return
             traits.append(new)
-        self.changes.setdefault(name, []).append((old.text if old else None, new))
+        log = self.changes.setdefault(name, [])
+        made = next((i for i, (_, t) in enumerate(log) if old is not None and t == old), None)
+        if made is not None:
+            # a thing this same text added and now changes again: one net change
+            # ("finds a gem and hands it to Sefa" never puts the gem on Thimble)
+            first = log[made][0]
+            if first is None and new is None:
+                del log[made]
+            else:
+                log[made] = (first, new)
+            return
+        log.append((old.text if old else None, new))
 
     def find(self, name: str, item: str, slots: tuple[str, ...]) -> Trait | None:
         for t in reversed(self.of(name)):

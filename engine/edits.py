@@ -29,6 +29,12 @@ _R = re.I
 RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("take_off", re.compile(rf"\b(?:{lx.TAKE_OFF_VERBS})\s+", _R)),
     ("put_on", re.compile(rf"\b(?:{lx.PUT_ON_VERBS})\s+", _R)),
+    # "puts his fedora back on", "takes her gloves off": the particle after the thing
+    ("put_on", re.compile(r"\b(?:puts|put|putting|pulls|pulled|slips|slipped|throws|threw)\s+(?=(?:her|his|their|its|"
+                          r"the|a|an|my|your|our)\s+(?:[\w'-]+\s+){0,4}?(?:back\s+)?on\b(?!\s+(?:the|a|an|his|her|"
+                          r"their|its|my|your|our|top)\b))", _R)),
+    ("take_off", re.compile(r"\b(?:takes|took|taking|pulls|pulled|slips|slipped)\s+(?=(?:her|his|their|its|the|my|"
+                            r"your|our)\s+(?:[\w'-]+\s+){0,4}?off\b(?!\s+(?:the|a|an|his|her|their|its)\b))", _R)),
     ("swap", re.compile(r"\b(?:swaps|swapped|trades|traded|exchanges|exchanged|switches|switched)\s+", _R)),
     ("described", re.compile(
         r"\b(?P<how>wearing|dressed\s+(?:up\s+)?in|clad\s+in|sporting|decked\s+out\s+in|in|with)\s+", _R)),
@@ -62,7 +68,8 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"(?:heals|healed|fades|faded|disappears|is\s+gone|washes\s+off)\b", _R)),
     ("fall_off", re.compile(
         r"\b(?:her|his|their|its|[\w-]+'s|[\w-]+’s)\s+(?P<what>(?:[a-z'-]+\s+){0,2}?[a-z'-]+)\s+"
-        r"(?:falls|fall|fell|comes|come|came|slips|slip|slipped|blows|blow|blew|flies|fly|flew|is\s+torn|"
+        r"(?:falls|fall|fell|comes|come|came|slips|slip|slipped|blows|blow|blew|flies|fly|flew|floats|floated|drifts|"
+        r"drifted|washes|washed|is\s+torn|"
         r"are\s+torn|gets\s+torn)\s+"
         r"(?:off|away)\b", _R)),
     ("give", re.compile(r"\b(?:gives|gave|hands|handed|passes|passed|offers|tosses|throws)\s+", _R)),

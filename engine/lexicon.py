@@ -107,7 +107,8 @@ CARRY_WORDS = _words("""
 
 # Verbs after which a noun phrase is something worn / carried / lost.
 PUT_ON_VERBS = (
-    r"puts\s+on|put\s+on|putting\s+on|pulls\s+on|slips\s+on|throws\s+on|dons|donned|"
+    r"puts\s+on|put\s+on|putting\s+on|pulls\s+on|pulled\s+on|pulling\s+on|slips\s+on|slipped\s+on|throws\s+on|"
+    r"threw\s+on|dons|donned|donning|slipped\s+into|"
     r"tries\s+on|tried\s+on|trying\s+on|slips\s+into|pulls\s+on|wraps|wrapped|wrapping|"
     r"is\s+now\s+wearing|now\s+wearing|is\s+wearing|are\s+wearing|was\s+wearing|now\s+wears|wears|wore|"
     r"changes\s+into|changed\s+into|dresses\s+in|(?:is|are|was|gets|got)\s+dressed\s+in|"
@@ -127,7 +128,7 @@ CARRY_VERBS = (
 DROP_VERBS = (
     r"drops|dropped|dropping|puts\s+down|sets\s+down|lays\s+down|puts\s+away|throws\s+away|"
     r"tosses\s+away|tosses|throws|lets\s+go\s+of|sheathes|discards|abandons|leaves\s+behind|"
-    r"no\s+longer\s+holds|no\s+longer\s+carries|hides|buries|puts|sets|places|leaves"
+    r"no\s+longer\s+holds|no\s+longer\s+carries|hides|buries|puts|sets|places|leaves|put|set|placed|laid|lays"
 )
 # "takes a breath", "holds hands" ...: these objects are not things to carry.
 NOT_CARRIED = _words("""
@@ -172,7 +173,8 @@ PLACE_WORDS = _words("""
     pasture hillside mountainside jetty wharf dockyard shipyard boardwalk promenade sidewalk
     crossroads canal sewer sewers cockpit chamber trench pizzeria bistro brewery bookshop bookstore
     boutique salon barbershop pharmacy bank hostel motel bazaar teahouse teashop bathhouse sauna spa
-    greenhouse conservatory orphanage palace courthouse townhall kindergarten daycare
+    greenhouse conservatory orphanage palace courthouse townhall kindergarten daycare trawler yacht ferry
+    canoe raft submarine sailboat steamboat galley
 """)
 # Spots inside many places: "waits on the pier" in the harbour, "sits on the bench" in the park.
 PART_WORDS = _words("""
@@ -274,7 +276,7 @@ WEATHER_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"clear\s+(?:skies|sky|weather)|cloudless\s+sky", "clear skies"),
     (r"thunder[\s-]?storms?", "thunderstorm"),
     (r"blizzard", "blizzard"),
-    (r"(?:heavy|pouring|torrential|driving)\s+rain|downpour|pouring\s+down|rain\s+pours|"
+    (r"(?:heavy|pouring|torrential|driving)\s+rain|downpour|pouring\s+down|rain\s+pours|rain\s+pouring|"
      r"(?:it's|it\s+is|it’s|now)\s+(?:\w+\s+)?pouring", "heavy rain"),
     (r"(?:light|gentle|soft)\s+rain|drizzl(?:e|es|ing)", "light rain"),
     (r"rain(?:s|ing|y|ed)?(?:\s+falls)?|rainfall", "rain"),

@@ -39,7 +39,10 @@ _MOTION_BEFORE = re.compile(rf"\b(?:{lx.MOTION_RE}|arriv\w*|return\w*|land\w*|re
                             rf"end\w* up|find\w* (?:herself|himself|themselves|itself))\b(?:\s+\w+){{0,2}}\s*$", re.I)
 _OF = re.compile(r"\s+of\s+", re.I)
 _SCENE_SUBJECT = re.compile(r"\b(?:night|darkness|dark|dusk|dawn|rain|snow|fog|mist|light|sunlight|moonlight|shadows?|"
-                            r"clouds?|smoke|leaves|water|waves?|silence|wind|sun|moon|stars?)\s+$", re.I)
+                            r"clouds?|smoke|waves?|silence|wind|sun|moon|stars?)\s+(?:\w+\s+)?"
+                            r"(?:\w+ly\s+)?$", re.I)
+# Screenplay scene headings: "INT. DINER - MIDNIGHT", "EXT. ALLEY - LATER".
+_SLUG = re.compile(r"\b(?:INT|EXT|I/E)\.?\s+(?P<where>[A-Z][A-Z'’ ]*[A-Z])\b")
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,10 @@ def candidates(world: World, text: str, idx: WorldIndex, blocked: tuple[tuple[in
     here = world.location(world.scene.location)
     here_words = set(re.findall(r"[a-z]+", f"{here.name} {here.description}".lower())) if here else set()
     out: list[Candidate] = []
+    for m in _SLUG.finditer(text):
+        where = " ".join(m.group("where").lower().split())
+        known = world.location(_name(where)) or world.location(_name(where.split()[-1]))
+        out.append(Candidate(m.start(), known.name if known else _name(where), None if known else f"the {where}"))
     for m in _HOME.finditer(text):
         word = (m.group(1) or m.group(2)).lower()
         known = world.location(word)
@@ -75,15 +82,16 @@ def candidates(world: World, text: str, idx: WorldIndex, blocked: tuple[tuple[in
     if idx.loc_re is not None:
         for m in idx.loc_re.finditer(text):
             prep = m.group(0).split()[0].lower()
-            if (prep in _LOOK_ONLY and after_gaze(text, m.start())) or _compound(text, m.start(1), m.end(1)):
+            if (prep in _LOOK_ONLY and after_gaze(text, m.start())) or _compound(text, m.start(1), m.end(1)) \
+                    or _SCENE_SUBJECT.search(text, 0, m.start()):
                 continue
             name = idx.loc_key[" ".join(m.group(1).casefold().split())]
             phrase = m.group(0).split(None, 1)[1] if " " in m.group(0) else m.group(1)
             out.append(Candidate(m.start(), name, None, prep in _LANDMARK, phrase))
     for m in _PREP.finditer(text):
         prep = " ".join((m.group("prep") or m.group("mprep")).lower().split())
-        if m.group("motion") and _SCENE_SUBJECT.search(text, 0, m.start()):
-            continue  # "night falls over the valley": nobody goes anywhere
+        if _SCENE_SUBJECT.search(text, 0, m.start()):
+            continue  # "night falls over the valley", "the wind howling through the gate": nobody goes there
         np = noun_phrase(text, m.end(), blocked=blocked)
         if np is None or (not np.det and len(np.words) > 2):
             continue

@@ -184,7 +184,7 @@ def _modifier(text: str, m: re.Match[str]) -> bool:
     """"evening gown", "storm-grey cloak", "snowy backyard": the word only describes a thing."""
     if m.group(0).lower() in ("rainy", "stormy", "drizzly"):
         return False  # "a rainy sidewalk": rain cannot lie on the ground, it is falling
-    if re.match(r"\s+outside\b", text[m.end():], re.I):
+    if re.match(r"(?:\s+[\w']+){0,2}\s+outside\b", text[m.end():], re.I):
         return True  # "snow outside": the weather beyond the window, not in this panel
     np = noun_phrase(text, m.start())
     return np is not None and np.end > m.end() and np.head not in _SKY_NOUNS

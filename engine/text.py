@@ -180,7 +180,7 @@ class WorldIndex:
                 names = next(((n,) for n in reversed(seen) if self.pronoun.get(n) == "it"), ())
             elif seen and _is_object(word, text, m.end) and not starts_clause(text, m.start):
                 subject = _clause_subject(text, m.start, out)
-                if _LOCATIVE.search(text, 0, m.start):
+                if _LOCATIVE.search(text, 0, m.start) or _SUBORDINATE.search(text, _start_of(subject, out), m.start):
                     # "Kai sits under a tree, a book beside him": him is Kai
                     names = self._referent(p, seen, context, world, owner=True)
                 else:
@@ -231,6 +231,14 @@ _HANDLED = re.compile(r"\b(?:sets|set|puts|put|places|placed|drops|dropped|"
                       r"pockets|pocketed|lays|laid|wears|wore|holds|held|carries|carried|grabs|grabbed|"
                       r"takes|took|swaps|stuffs|shoves|tucks|wraps|unwraps|opens|closes|reads|eats|drinks)\s+$", re.I)
 _GIVEN = re.compile(r"\s+(?:back\s+|over\s+)?to\s", re.I)  # "hands them to Vera": them are things
+# "a jacket that was far too big for him": him may be the subject in a clause of its own
+_SUBORDINATE = re.compile(r"\b(?:that|which|who|because|until|when|while|since|although|though|so)\b", re.I)
+
+
+def _start_of(names: list[str], mentions: list[Mention]) -> int:
+    return next((m.end for m in mentions if m.names and list(m.names) == names), 0)
+
+
 _LOCATIVE = re.compile(r"\b(?:beside|behind|near|around|next\s+to|under|beneath|below|above|over|in\s+front\s+of|"
                        r"on\s+top\s+of|alongside|underneath|before)\s+$", re.I)
 

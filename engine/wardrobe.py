@@ -64,9 +64,18 @@ def _slot_mate(draft: Draft, name: str, item: str) -> Trait | None:
     return None
 
 
+def _own(draft: Draft, name: str, raw: str) -> str:
+    """"puts his fedora back on": the fedora of their /cref description ("a grey fedora"), else raw."""
+    if raw.split()[0].lower() not in POSSESSIVES - {"the"}:
+        return as_item(raw)
+    c = draft.world.character(name)
+    first = next((t.text for t in ap.parse_description(c.description) if ap.head_matches(t.text, raw)), None)
+    return first or as_item(raw)
+
+
 def wear(draft: Draft, name: str, raw: str, notes: list[str]) -> None:
     """`name` now wears `raw`, replacing what stood in the same slot."""
-    item = as_item(raw)
+    item = _own(draft, name, raw)
     held = draft.find(name, raw, ("carrying",))
     worn = _slot_mate(draft, name, item)
     if worn is not None and (worn.text == item or raw.split()[0].lower() in POSSESSIVES):
@@ -296,7 +305,7 @@ def drop(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention], nam
     done = False
     for name in who:
         for raw in raws:
-            t = draft.find(name, raw, ("carrying",))
+            t = draft.find(name, raw, ("carrying", "wearing"))
             if t is None:
                 continue
             draft.change(name, t, None)
