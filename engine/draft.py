@@ -72,6 +72,11 @@ class Draft:
                 return
             traits.append(new)
         log = self.changes.setdefault(name, [])
+        gone = next((i for i, (t, n) in enumerate(log) if old is None and new is not None and n is None
+                     and t == new.text and new in self.world.character(name).traits), None)
+        if gone is not None:
+            del log[gone]  # "takes off his hat ... puts his hat back on": no change at all
+            return
         made = next((i for i, (_, t) in enumerate(log) if old is not None and t == old), None)
         if made is not None:
             # a thing this same text added and now changes again: one net change

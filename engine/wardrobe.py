@@ -92,6 +92,15 @@ def wear(draft: Draft, name: str, raw: str, notes: list[str]) -> None:
         notes.append(f"{name} puts on: {item}")
 
 
+_PARTICLE = re.compile(r"\s+(?:back\s+)?(?:on|off)\b(?!\s+(?:the|a|an|his|her|their|its|my|top)\b)", re.I)
+
+
+def _particle_end(text: str, end: int) -> int:
+    """"takes his jacket off": the span takes "off" (and "back on") with it."""
+    m = _PARTICLE.match(text, end)
+    return m.end() if m else end
+
+
 def _unsure(notes: list[str], verb: str, raws: list[str]) -> None:
     notes.append(f"not sure who {verb} {', '.join(raws)}: kept in this panel only")
 
@@ -111,7 +120,7 @@ def put_on(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention], n
     for name in who:
         for raw in raws:
             wear(draft, name, raw, notes)
-    return m.start(), end
+    return m.start(), _particle_end(text, end)
 
 
 def described(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention], names: list[Span],
@@ -161,7 +170,7 @@ def take_off(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention],
                 draft.change(name, t, None)
                 notes.append(f"{name} takes off: {t.text}")
                 done = True
-    return (m.start(), end) if done else None
+    return (m.start(), _particle_end(text, end)) if done else None
 
 
 def fall_off(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention], names: list[Span],
