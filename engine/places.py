@@ -83,14 +83,14 @@ def candidates(world: World, text: str, idx: WorldIndex, blocked: tuple[tuple[in
         for m in idx.loc_re.finditer(text):
             prep = m.group(0).split()[0].lower()
             if (prep in _LOOK_ONLY and after_gaze(text, m.start())) or _compound(text, m.start(1), m.end(1)) \
-                    or _SCENE_SUBJECT.search(text, 0, m.start()):
+                    or _SCENE_SUBJECT.search(text, max(0, m.start() - 60), m.start()):
                 continue
             name = idx.loc_key[" ".join(m.group(1).casefold().split())]
             phrase = m.group(0).split(None, 1)[1] if " " in m.group(0) else m.group(1)
             out.append(Candidate(m.start(), name, None, prep in _LANDMARK, phrase))
     for m in _PREP.finditer(text):
         prep = " ".join((m.group("prep") or m.group("mprep")).lower().split())
-        if _SCENE_SUBJECT.search(text, 0, m.start()):
+        if _SCENE_SUBJECT.search(text, max(0, m.start() - 60), m.start()):
             continue  # "night falls over the valley", "the wind howling through the gate": nobody goes there
         np = noun_phrase(text, m.end(), blocked=blocked)
         if np is None or (not np.det and len(np.words) > 2):
@@ -128,7 +128,8 @@ def _candidate(world: World, text: str, pos: int, prep: str, det: str, head: str
     definite = det not in ("a", "an", "some")
     if here is not None and definite and (head in here_words or head in _HERE_NOUNS):
         return Candidate(pos, here.name, None, landmark, phrase)  # "paces in the room": where they are
-    if here is not None and definite and (prep in _STATIC or landmark) and not _MOTION_BEFORE.search(text, 0, pos) \
+    moving = _MOTION_BEFORE.search(text, max(0, pos - 80), pos)
+    if here is not None and definite and (prep in _STATIC or landmark) and not moving \
             and (landmark or head in lx.PART_WORDS):
         return Candidate(pos, here.name, None, landmark, phrase)  # "waits on the pier": a spot here
     return Candidate(pos, name, phrase, landmark, phrase)

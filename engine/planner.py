@@ -85,7 +85,9 @@ def plan(world: World, text: str, options: PlanOptions | None = None) -> Plan:
     mentions = idx.mentions(text, world)
     leavers, enterers, leave_spans = entering_and_leaving(text, mentions)
     consumed += leave_spans
-    bare = "".join(" " if overlaps(consumed, i, i + 1) else ch for i, ch in enumerate(text))
+    bare = text
+    for a, b in consumed:  # the words left once camera and leaving phrases are read
+        bare = bare[:a] + " " * (b - a) + bare[b:]
     frame = frame_of(world, bare, mentions, leavers, enterers, options.carry_characters, notes)
 
     events: list[Event] = []
@@ -121,7 +123,7 @@ def _read_camera(world: World, text: str, consumed: list[tuple[int, int]],
             continue
         value = lx.CAMERA_PATTERNS[m.lastindex - 1][1]  # type: ignore[operator]
         # take "a close-up of" with it, so the action keeps only what happens
-        pre = _CAMERA_FILLER.search(text, 0, m.start())
+        pre = _CAMERA_FILLER.search(text, max(0, m.start() - 20), m.start())
         start = pre.start() if pre and pre.group(0).strip() else m.start()
         tail = _CAMERA_TAIL.match(text[m.end():])
         end = m.end() + (tail.end() if tail else 0)

@@ -180,7 +180,8 @@ class WorldIndex:
                 names = next(((n,) for n in reversed(seen) if self.pronoun.get(n) == "it"), ())
             elif seen and _is_object(word, text, m.end) and not starts_clause(text, m.start):
                 subject = _clause_subject(text, m.start, out)
-                if _LOCATIVE.search(text, 0, m.start) or _SUBORDINATE.search(text, _start_of(subject, out), m.start):
+                if _LOCATIVE.search(text, max(0, m.start - 30), m.start) \
+                        or _SUBORDINATE.search(text, _start_of(subject, out), m.start):
                     # "Kai sits under a tree, a book beside him": him is Kai
                     names = self._referent(p, seen, context, world, owner=True)
                 else:
