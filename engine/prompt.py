@@ -78,7 +78,7 @@ def _light(scene: Scene) -> str:
 _ON_PLACES = frozenset("""pier jetty dock docks wharf beach shore shoreline coast road street avenue highway path
     trail bridge hill hillside mountain mountainside peak summit ridge cliff cliffs roof rooftop balcony terrace
     deck boat ship raft island field meadow lawn plain plains prairie savanna stage platform ice glacier
-    moon planet surface runway track tracks""".split())
+    moon planet surface runway track tracks sand""".split())
 _HEAD_END = re.compile(r"\s+(?:with|of|full|where|that|which|under|near|by|at|in|on|beside|overlooking)\s|,")
 
 
