@@ -147,11 +147,13 @@ class Option:
     help: str
     range: tuple[int, int] | None = None  # for "int"
     metavar: str = ""
+    may_be_empty: bool = False  # "--style" alone means no style (generated scripts write it that way)
 
 
 OPTIONS: dict[str, Option] = {o.name: o for o in (
-    Option("style", "words", "words put into every prompt (all words up to the next option)", metavar="TEXT"),
-    Option("negative", "words", "what never to draw in this world", metavar="TEXT"),
+    Option("style", "words", "words put into every prompt (all words up to the next option)", metavar="TEXT",
+           may_be_empty=True),
+    Option("negative", "words", "what never to draw in this world", metavar="TEXT", may_be_empty=True),
     Option("no", "words", "what not to draw in this panel", metavar="TEXT"),
     Option("seed", "int", "0-4294967295, the same seed redraws the same picture", (0, 2**32 - 1), "N"),
     Option("ar", "ar", "aspect ratio, e.g. 16:9 or 2x3 (sides 1-21, between 1:4 and 4:1)", metavar="W:H"),
@@ -206,6 +208,7 @@ class Spec:
     options: tuple[str, ...] = ()
     needs_world: bool = True  # False: it works where no world is bound yet (/world new, /help)
     private: bool = False  # the answer is for the asker only (ephemeral)
+    details: str = ""  # more than the summary, for /help COMMAND
 
 
 _RENDER = ("seed", "ar", "no", "steps")
@@ -246,9 +249,14 @@ SPECS: tuple[Spec, ...] = (
                             light=p.options.get("light"), weather=p.options.get("weather")),
          SetScene, ("time", "light", "weather")),
     Spec("imagine", _render_usage("imagine", "TEXT"), "draw a panel from this text alone", "text!",
-         lambda p: Imagine(text=p.text, options=p.render_options()), Imagine, _RENDER),
+         lambda p: Imagine(text=p.text, options=p.render_options()), Imagine, _RENDER,
+         details="Words with a subject of their own that is not a character (\"a stone lantern in the snow\", "
+                 "\"goats graze on the hill\") make an establishing shot: nobody in frame. Words with no subject "
+                 "(\"swimming beneath the lilies\") or a pronoun (\"she reads a letter\") frame the cast."),
+
     Spec("continue", _render_usage("continue", "[TEXT]"), "move the story on and draw the next panel", "text",
-         lambda p: ContinueStory(text=p.text, options=p.render_options()), ContinueStory, _RENDER),
+         lambda p: ContinueStory(text=p.text, options=p.render_options()), ContinueStory, _RENDER,
+         details="Whoever was in frame stays unless the words say otherwise."),
     Spec("reroll", "/reroll [PANEL]", "draw the last panel (or PANEL) again, new seed", "panel?",
          lambda p: Reroll(panel=p.panel), Reroll),
     Spec("undo", "/undo", "take back the last command in this world", "none", lambda p: Undo(), Undo),

@@ -182,7 +182,7 @@ def _take_option(spec: Spec, token: str, opt: tuple[str, str | None], rest: str,
         while (m := _TOKEN.search(rest, end)) is not None and _option(m.group()) is None:
             start, end = (m.start() if start < 0 else start), m.end()
         value = ((inline or "") + " " + (rest[start:end] if start >= 0 else "")).strip()
-        if not value:
+        if not value and not OPTIONS[name].may_be_empty:
             raise _fail(f"--{name} needs a value", spec)
         scan.opts[name] = _unquote(value)
         return end
@@ -352,7 +352,7 @@ def help_text(topic: str | None = None, catalogue: Catalogue = CATALOGUE) -> str
     specs = [catalogue.get(f"{key} {s}") for s in subs] if subs else [catalogue.get(key)]
     parts = []
     for spec in filter(None, specs):
-        parts.append(f"{spec.usage}\n{spec.summary}")
+        parts.append(f"{spec.usage}\n{spec.summary}" + (f"\n{spec.details}" if spec.details else ""))
         parts.extend("  " + option_help(o) for o in spec.options)
     return "\n".join(parts)
 
