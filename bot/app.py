@@ -1,7 +1,8 @@
 """The composition root: every part of the bot is built here, opened in order and closed in reverse.
 
     store (SQLite) -> engine (render queue on its worker thread) -> outbox (follows jobs to the
-    threads) -> service (commands) -> platforms, attached with `App.serving(platform)`
+    threads) -> inbox (commands stored before they are acknowledged) -> service (commands)
+    -> platforms, attached with `App.serving(platform)`
 
 Nothing else constructs these or sets their fields afterwards.
 """
@@ -13,10 +14,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 
 from bot.config import Settings
 from bot.context import Outlet
+from bot.inbox import Inbox, InboxEntry
 from bot.outbox import Outbox
 from bot.service import WorldService
 from bot.store import Store
@@ -44,6 +46,17 @@ class Platform(Protocol):
     async def close(self) -> None: ...
 
 
+@runtime_checkable
+class UsesInbox(Protocol):
+    """A platform that stores its commands in the inbox before acknowledging them (Discord, Slack)."""
+
+    def attach_inbox(self, inbox: Inbox) -> None: ...
+
+    async def replay(self, entry: InboxEntry) -> None:
+        """Processes and answers a command left from before a restart."""
+        ...
+
+
 P = TypeVar("P", bound=Platform)
 
 
@@ -54,18 +67,29 @@ class App:
     engine: Engine
     outbox: Outbox
     service: WorldService
+    inbox: Inbox
 
     @asynccontextmanager
     async def serving(self, platform: P) -> AsyncIterator[P]:
-        """Starts the platform, posts its panels from then on (first those left from before), closes it."""
+        """Starts the platform, posts its panels from then on (first those left from before), closes it.
+
+        Its commands left in the inbox by a crash are processed before any new one."""
+        uses_inbox = isinstance(platform, UsesInbox)
+        if uses_inbox:
+            platform.attach_inbox(self.inbox)
+            self.inbox.hold(platform.name)
         await platform.start()
         try:
             self.outbox.connect(platform.name, platform.outlet)
+            if uses_inbox:
+                await self.inbox.recover(platform.name, platform.replay)
             recovered = await self.outbox.recover(platform.name)
             if recovered:
                 log.info("%s: %d unfinished panel(s) picked up", platform.name, recovered)
             yield platform
         finally:
+            if uses_inbox:  # its recovered commands still in hand wait for the next start
+                await self.inbox.stop(platform.name)
             # Panels finishing from now on stay "rendered" and are posted after the next start.
             self.outbox.disconnect(platform.name)
             await platform.close()
@@ -86,21 +110,24 @@ async def open_app(settings: Settings, renderer: Renderer | None = None,
             # Capabilities are final once the engine has loaded the renderer.
             caps: Capabilities = renderer.capabilities
             outbox = Outbox(store, engine)
+            inbox = Inbox(store.inbox)
             previous = float(settings.engine.get("previous_panel_reference", 0.3)) if caps.reads_images else 0.0
             target = Target(renderer=renderer.name, capabilities=caps, budget=settings.prompt_budget,
                             count_tokens=getattr(renderer, "count_tokens", None), previous_weight=previous)
             llm = planner or await _llm_planner(settings)
             service = WorldService(store, engine, outbox, target=target, limits=settings.limits,
-                                   planner=llm.plan if llm else plan, planner_blocks=llm is not None)
+                                   planner=llm.plan if llm else plan, planner_blocks=llm is not None,
+                                   default_seed=inbox.default_seed)
             # Automatic anchoring only helps renderers that read images; the storyboard reads words.
             if caps.reads_images and bool(settings.engine.get("auto_anchor", True)):
                 outbox.subscribe(service.on_panel_rendered)
             log.info("worldloom ready: database %s, renderer %s, planner %s", settings.database, renderer.name,
                      "llm" if llm else "rule")
             try:
-                yield App(settings, store, engine, outbox, service)
+                yield App(settings, store, engine, outbox, service, inbox)
             finally:
                 await outbox.close()
+                await inbox.close()
                 if llm is not None:
                     llm.close()
 

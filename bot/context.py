@@ -72,6 +72,7 @@ class Delivery:
     caption: str
     png: bytes
     record: dict[str, Any]
+    retry: bool = False  # it may have been posted, in part, before a restart: look before posting
 
 
 class DeliveryRefused(Exception):

@@ -127,8 +127,10 @@ class Outbox:
             except Exception:
                 log.exception("a subscriber to PanelRendered failed for job %s", event.job_id)
 
-    async def post(self, job_id: str) -> str | None:
-        """Posts a rendered job through its platform's outlet; None when no outlet is connected."""
+    async def post(self, job_id: str, retry: bool = False) -> str | None:
+        """Posts a rendered job through its platform's outlet; None when no outlet is connected.
+
+        `retry`: it may have been posted (in part) before a restart; the outlet looks before posting."""
         row = await self._store.job(job_id)
         if row is None or row.state != "rendered" or row.image is None:
             return row.message_id if row else None
@@ -138,7 +140,8 @@ class Outbox:
         png = await self._store.get_blob(row.image)
         record = dict(row.spec["record"])
         delivery = Delivery(job_id=row.id, world_id=row.world_id, panel=row.panel, take=row.take,
-                            place=_place(row), author=row.author, caption=caption(record), png=png, record=record)
+                            place=_place(row), author=row.author, caption=caption(record), png=png, record=record,
+                            retry=retry)
         try:
             message_id = await outlet.deliver(delivery)
         except DeliveryRefused as e:
@@ -151,10 +154,10 @@ class Outbox:
         """Posts `platform`'s rendered jobs and renders its unfinished ones again; returns how many."""
         count = 0
         for row in await self._store.jobs_in_state("rendered"):
-            if row.place["platform"] != platform:
-                continue
+            if row.place["platform"] != platform or row.id in self._tickets:
+                continue  # (one rendered since the start is being posted by its own follower)
             try:
-                await self.post(row.id)
+                await self.post(row.id, retry=True)
                 count += 1
             except DeliveryRefused as e:
                 log.warning("recovered job %s can no longer be posted: %s", row.id, e)

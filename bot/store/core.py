@@ -21,6 +21,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.store.inbox import InboxTable
 from bot.store.migrations import MIGRATIONS
 from engine.events import Event, Record, event_from_json, event_to_json
 
@@ -50,6 +51,7 @@ class Store:
         self.path = path
         self.blob_dir = path.parent / "blobs"
         self._write = asyncio.Lock()
+        self.inbox = InboxTable(self)  # its rows are marked done by the command's own transaction below
 
     @classmethod
     @asynccontextmanager
@@ -105,7 +107,10 @@ class Store:
         now = time.time()
         async with self.transaction() as db:
             await self._insert_world(db, world_id, title, author, author_id, now, binding, branched_from)
-            return await self._append(db, world_id, author, author_id, events, now)
+            records = await self._append(db, world_id, author, author_id, events, now)
+            receipt = await self.inbox.complete(db)
+        self.inbox.committed(receipt)
+        return records
 
     async def import_world(self, world_id: str, title: str, author: str, records: list[Record],
                            binding: tuple[str, str, str, str] | None = None,
@@ -118,6 +123,8 @@ class Store:
                 "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [(world_id, r.seq, r.group, r.author, r.author_id, r.at, r.event.kind,
                   json.dumps(event_to_json(r.event), ensure_ascii=False)) for r in records])
+            receipt = await self.inbox.complete(db)
+        self.inbox.committed(receipt)
 
     @staticmethod
     async def _insert_world(db: aiosqlite.Connection, world_id: str, title: str, author: str, author_id: str,
@@ -166,7 +173,9 @@ class Store:
             records = await self._append(db, world_id, author, author_id, events, now, group)
             if job is not None:
                 await self._insert_job(db, world_id, author, job, now)
-            return records
+            receipt = await self.inbox.complete(db)
+        self.inbox.committed(receipt)
+        return records
 
     async def _append(self, db: aiosqlite.Connection, world_id: str, author: str, author_id: str,
                       events: list[Event], now: float, group: int | None = None) -> list[Record]:

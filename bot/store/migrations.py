@@ -70,4 +70,35 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (world_id, panel, take)
     );
     """,
+    # 2: the inbox: every command acknowledged to a platform, keyed by the platform's own id
+    """
+    CREATE TABLE inbox (
+        key TEXT PRIMARY KEY,
+        platform TEXT NOT NULL,
+        workspace TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        thread TEXT NOT NULL,
+        author_id TEXT NOT NULL,
+        author TEXT NOT NULL,
+        text TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        token TEXT,
+        seed INTEGER NOT NULL,
+        received_at REAL NOT NULL,
+        made TEXT,
+        state TEXT NOT NULL CHECK (state IN ('pending','done','answered','failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        result TEXT,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX inbox_state ON inbox(platform, state);
+    CREATE TABLE inbox_files (
+        key TEXT NOT NULL REFERENCES inbox(key) ON DELETE CASCADE,
+        n INTEGER NOT NULL,
+        filename TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (key, n)
+    );
+    """,
 )
