@@ -132,7 +132,7 @@ class Inbox:
         self._current: ContextVar[InboxEntry | None] = ContextVar("inbox_current", default=None)
         self._replays: dict[str, set[asyncio.Task[None]]] = {}
         self._recovered: set[str] = set()
-        self._in_hand: set[str] = set()
+        self._in_hand: dict[str, str] = {}  # key -> platform, of the rows this process is handling
         self._chores: set[asyncio.Task[Any]] = set()
         self._pruned_at = time.time()
 
@@ -154,7 +154,7 @@ class Inbox:
             self._seen.pop(entry.key, None)
             raise
         if new:
-            self._in_hand.add(entry.key)  # this process handles it: `recover` must leave it alone
+            self._in_hand[entry.key] = entry.platform  # this process handles it: `recover` leaves it alone
         if time.time() - self._pruned_at > 3600:
             self._pruned_at = time.time()
             self._chore(self._table.prune(self._pruned_at - self.keep_s))
@@ -168,7 +168,7 @@ class Inbox:
 
     async def handle(self, entry: InboxEntry, execute: Execute, answer: Answer) -> None:
         """Runs `execute` in the entry's turn (exactly once, whatever crashes), then `answer`s its reply."""
-        self._in_hand.add(entry.key)
+        self._in_hand[entry.key] = entry.platform
         try:
             slot = self._reserved.pop(entry.key, None)
             if slot is None:
@@ -186,7 +186,7 @@ class Inbox:
                 raise
             await self._table.finish(entry.key, ANSWERED, reply_record(reply))
         finally:
-            self._in_hand.discard(entry.key)
+            self._in_hand.pop(entry.key, None)
 
     async def _process(self, entry: InboxEntry, slot: _Slot, execute: Execute) -> Reply:
         try:
@@ -293,7 +293,7 @@ class Inbox:
                 entries.append(entry)
             for entry in entries:
                 self._seen[entry.key] = None
-                self._in_hand.add(entry.key)
+                self._in_hand[entry.key] = platform
                 if entry.made is not None and entry.state == PENDING:
                     self._note_creating(entry.key, entry.made)
                 self._reserved[entry.key] = self._reserve(entry.place.key())
@@ -316,13 +316,17 @@ class Inbox:
         except Exception:
             log.exception("could not process recovered command %s", entry.key)
         finally:
-            self._in_hand.discard(entry.key)
+            self._in_hand.pop(entry.key, None)
             slot = self._reserved.pop(entry.key, None)
             if slot is not None:  # the adapter never got to it: free its lane
                 self._release(entry.key, slot)
 
     async def stop(self, platform: str) -> None:
-        """The platform is going away: its recovered commands still in hand wait for the next start."""
+        """The platform is going away: its recovered commands still in hand wait for the next start.
+
+        What it acknowledged but never got to is no longer in hand either: the next start recovers it."""
+        for key in [k for k, p in self._in_hand.items() if p == platform]:
+            del self._in_hand[key]
         tasks = self._replays.pop(platform, set())
         for task in tasks:
             task.cancel()

@@ -68,6 +68,7 @@ class FakeDiscord(FakeDiscordDriver):
         self.requests: list[Request] = []
         self.violations: list[str] = []
         self.cdn_fetches: list[str] = []
+        self.cdn_fetched_at: list[float] = []  # time.monotonic() of each fetch, as Request.at
         self.interactions: dict[int, FakeInteraction] = {}
         self.by_token: dict[str, FakeInteraction] = {}
         self.commands: dict[str, dict[str, Any]] = {}  # name -> registered command (global or guild)
@@ -242,6 +243,7 @@ class FakeDiscord(FakeDiscordDriver):
     async def _cdn(self, request: web.Request) -> web.Response:
         key = request.match_info["key"]
         self.cdn_fetches.append(key)
+        self.cdn_fetched_at.append(time.monotonic())
         if key not in self.cdn:
             return web.Response(status=404)
         data, ctype = self.cdn[key]
@@ -330,6 +332,7 @@ class FakeDiscord(FakeDiscordDriver):
             ("PATCH", r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)/messages/(?P<mid>@original|\d+)", self._edit_wh),
             ("DELETE", r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)/messages/(?P<mid>@original|\d+)", self._del_wh),
             ("POST", r"/channels/(?P<cid>\d+)/messages", self._create_message),
+            ("GET", r"/channels/(?P<cid>\d+)/messages", self._list_messages),
             ("POST", r"/channels/(?P<cid>\d+)/threads", self._create_thread),
             ("GET", r"/channels/(?P<cid>\d+)", self._get_channel),
             ("PATCH", r"/channels/(?P<cid>\d+)", self._edit_channel),
@@ -451,6 +454,14 @@ class FakeDiscord(FakeDiscordDriver):
                     return _json(200, m)  # Discord answers a repeated nonce with the first message
         msg = self._new_message(int(cid), body, rec.files)
         return _json(200, msg)
+
+    async def _list_messages(self, rec: Request, cid: str) -> web.Response:
+        """Newest first, as Discord answers; nonces are not part of a fetched message, nor are ephemerals."""
+        self._channel(int(cid))
+        limit = min(100, int(rec.query.get("limit", 50)))
+        found = sorted((m for m in self.channel_messages(int(cid)) if not m["flags"] & 64),
+                       key=lambda m: int(m["id"]), reverse=True)
+        return _json(200, [{k: v for k, v in m.items() if k != "nonce"} for m in found[:limit]])
 
     async def _create_thread(self, rec: Request, cid: str) -> web.Response:
         parent = self._channel(int(cid))

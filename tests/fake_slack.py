@@ -208,15 +208,16 @@ class FakeSlack(SlackPayloads):
 
     # ------------------------------------------------------------ Socket Mode
 
-    async def push(self, kind: str, payload: dict[str, Any], seconds: float = 10.0) -> str:
-        """Sends an envelope (events_api, slash_commands, interactive) to the connected client."""
+    async def push(self, kind: str, payload: dict[str, Any], seconds: float = 10.0, retry: int = 0) -> str:
+        """Sends an envelope (events_api, slash_commands, interactive) to the connected client;
+        `retry` > 0 re-sends an event the way Slack does when it saw no ack in time."""
         await self.wait_for(lambda: self._sockets, seconds, "a Socket Mode connection")
         self._n += 1
         envelope_id = f"env-{self._n}"
         envelope: dict[str, Any] = {"envelope_id": envelope_id, "type": kind, "payload": payload,
                                     "accepts_response_payload": kind != "events_api"}
         if kind == "events_api":
-            envelope.update(retry_attempt=0, retry_reason="")
+            envelope.update(retry_attempt=retry, retry_reason="timeout" if retry else "")
         self._pushed[envelope_id] = asyncio.get_running_loop().time()
         await self._sockets[-1].send_json(envelope)
         return envelope_id
@@ -305,6 +306,8 @@ class FakeSlack(SlackPayloads):
                    "text": args.get("text", ""), **extra}
         if args.get("blocks"):
             message["blocks"] = json_arg(args["blocks"])
+        if args.get("metadata"):
+            message["metadata"] = json_arg(args["metadata"])
         if args.get("thread_ts"):
             message["thread_ts"] = args["thread_ts"]
         return self._store(channel, message)
@@ -358,7 +361,18 @@ class FakeSlack(SlackPayloads):
         messages = self.thread(args.get("channel", ""), str(args.get("ts", "")))
         if not messages:
             return {"ok": False, "error": "thread_not_found"}
-        return {"ok": True, "messages": messages, "has_more": False}
+        for bound, keep in (("oldest", lambda m, t: float(m["ts"]) >= t), ("latest", lambda m, t: float(m["ts"]) <= t)):
+            if args.get(bound):
+                messages = [m for m in messages if keep(m, float(args[bound]))]
+        if str(args.get("include_all_metadata", "")).lower() not in ("1", "true"):
+            messages = [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
+        # Pages of `limit` (Slack's default 10 is not modelled: 1000 unless asked), by an opaque cursor.
+        start, limit = int(args.get("cursor") or 0), int(args.get("limit") or 1000)
+        page, rest = messages[start:start + limit], messages[start + limit:]
+        out: dict[str, Any] = {"ok": True, "messages": page, "has_more": bool(rest)}
+        if rest:
+            out["response_metadata"] = {"next_cursor": str(start + limit)}
+        return out
 
     def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(args.get("user", ""))

@@ -176,6 +176,15 @@ def check_call(checker: SpecChecker, method: str, args: dict[str, Any], has_toke
             problems += check_view(json_arg(args["view"]))
     except json.JSONDecodeError:
         problems.append(f"{method}: blocks/view is not valid JSON")
+    if method == "chat.postMessage" and "metadata" in args:
+        # Newer than the vendored description: {"event_type": "...", "event_payload": {...}}.
+        try:
+            meta = json_arg(args["metadata"])
+            assert isinstance(meta, dict) and set(meta) == {"event_type", "event_payload"}
+            assert re.fullmatch(r"[a-z0-9_]{1,255}", str(meta["event_type"]))
+            assert isinstance(meta["event_payload"], dict)
+        except (json.JSONDecodeError, AssertionError):
+            problems.append("chat.postMessage: metadata must be {event_type: a_snake_name, event_payload: {...}}")
     if method == "files.getUploadURLExternal":
         if not args.get("filename"):
             problems.append("files.getUploadURLExternal: filename is required")

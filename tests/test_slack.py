@@ -65,13 +65,17 @@ class Env:
         host, port = self.platform.http_address
         return f"http://{host}:{port}/slack/events"
 
-    async def send(self, kind: str, payload: dict[str, Any]) -> float:
-        """Delivers a request the way Slack would in this mode; returns the seconds until the ack."""
+    async def send(self, kind: str, payload: dict[str, Any], retry: int = 0) -> float:
+        """Delivers a request the way Slack would in this mode (`retry`: re-sent, X-Slack-Retry-Num);
+        returns the seconds until the ack."""
         if self.mode == "socket":
-            return (await self.slack.ack(await self.slack.push(kind, payload))).seconds
+            return (await self.slack.ack(await self.slack.push(kind, payload, retry=retry))).seconds
         body, content_type = http_body(kind, payload)
+        headers = signed_headers(SECRET, body, content_type)
+        if retry:
+            headers.update({"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"})
         start = time.perf_counter()
-        async with self.session.post(self.url, data=body, headers=signed_headers(SECRET, body, content_type)) as r:
+        async with self.session.post(self.url, data=body, headers=headers) as r:
             assert r.status == 200, await r.text()
         return time.perf_counter() - start
 
@@ -214,7 +218,8 @@ async def test_continue_uploads_the_panel_into_the_thread_with_buttons(env: Env)
     assert (complete.args["channel_id"], complete.args["thread_ts"]) == (CHANNEL, root)
     (uploaded,) = json.loads(complete.args["files"])
     assert slack.files[uploaded["id"]].data.startswith(b"\x89PNG")
-    assert slack.files[uploaded["id"]].name == "panel-001.png"
+    job = (await env.app.store.jobs_in_state("posted", "rendered"))[-1]
+    assert slack.files[uploaded["id"]].name == f"panel-001-{job.id}.png"  # the job id: found after a restart
     actions = next(b for b in panel["blocks"] if b["type"] == "actions")["elements"]
     assert [(a["action_id"], a["value"]) for a in actions] == [(a, "1") for a in kit.PANEL_ACTIONS]
     assert panel["thread_ts"] == root
@@ -234,7 +239,7 @@ async def test_buttons_reroll_after_a_restart(env: Env) -> None:
     await env.send("interactive", slack.click(panel, kit.REROLL, "UBEN"))
     await slack.wait_for(lambda: len(buttons(slack, root)) == 2, what="the rerolled panel")
     assert slack.files[json.loads(slack.calls_to("files.completeUploadExternal")[-1].args["files"])[0]["id"]].name \
-        == "panel-001-1.png"
+        .startswith("panel-001-1-")
     world = await env.app.service.world(await env.world_id(root))
     assert len(world.panels) == 1 and world.panel(1).take == 1
 

@@ -14,6 +14,9 @@ Config ([discord] in the TOML file; the token only from $DISCORD_TOKEN):
   import_max_bytes     largest world file /world import downloads (default 25 MiB)
   sync_commands        false skips syncing the commands at start (default true)
   guild_ready_timeout  seconds discord.py waits for GUILD_CREATEs before "ready" (default 2)
+  prefetch_seconds     how long an attachment may download before the acknowledgement (default 1.5)
+
+Commands go through the inbox (bot/inbox.py), which `App.serving` attaches before `start()`.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from urllib.parse import urlsplit
 import discord
 import yarl
 
+from bot.inbox import Inbox, InboxEntry
 from bot.platforms import common as kit
 from bot.platforms.discord_commands import build_tree
 from bot.platforms.discord_interactions import PLATFORM, Interactions
@@ -41,7 +45,7 @@ CDN_PREFIXES = ("https://cdn.discordapp.com/", "https://media.discordapp.net/")
 class WorldloomClient(discord.Client):
     """A discord.Client with the worldloom command tree; no privileged intents."""
 
-    def __init__(self, service: WorldService, config: dict[str, Any], pool: kit.TaskPool) -> None:
+    def __init__(self, service: WorldService, config: dict[str, Any], pool: kit.TaskPool, inbox: Inbox) -> None:
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False  # no voice here: no warning
         intents = discord.Intents.none()
         intents.guilds = True  # channels and threads in the cache; not privileged
@@ -57,7 +61,7 @@ class WorldloomClient(discord.Client):
             world_max_bytes=int(config.get("import_max_bytes", 25 * 1024 * 1024)),
             url_prefixes=CDN_PREFIXES + ((api_root,) if api_root else ()))
         # The buttons and the modal reach these through `interaction.client.actions`.
-        self.actions = Interactions(service, self, pool, policy, self.outlet.upload_limits, config)
+        self.actions = Interactions(service, self, pool, policy, self.outlet.upload_limits, config, inbox)
         self.tree = build_tree(self, service.catalogue, self.actions)
 
     async def setup_hook(self) -> None:
@@ -86,6 +90,15 @@ class DiscordPlatform:
         self._pool = kit.TaskPool("discord")
         self._runner: asyncio.Task[None] | None = None
         self._saved: tuple[str, yarl.URL] | None = None
+        self._inbox: Inbox | None = None
+
+    def attach_inbox(self, inbox: Inbox) -> None:
+        self._inbox = inbox
+
+    async def replay(self, entry: InboxEntry) -> None:
+        if self.client is None:
+            raise RuntimeError("DiscordPlatform.start() has not run")
+        await self.client.actions.replay(entry)
 
     @property
     def outlet(self) -> DiscordOutlet:
@@ -94,9 +107,11 @@ class DiscordPlatform:
         return self.client.outlet
 
     async def start(self) -> None:
+        if self._inbox is None:
+            raise RuntimeError("serve the Discord platform with App.serving, which gives it the inbox")
         self._point_at_server()
         await self._pool.start()
-        self.client = client = WorldloomClient(self.service, self.config, self._pool)
+        self.client = client = WorldloomClient(self.service, self.config, self._pool, self._inbox)
         try:
             await client.login(self.token)
         except BaseException:

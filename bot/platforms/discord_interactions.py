@@ -1,9 +1,11 @@
 """Discord interactions in, Commands to the service, answers and progress out.
 
-Every interaction is acknowledged first (a deferred "thinking" response) and worked on after,
-in the adapter's TaskPool, so the 3-second limit holds whatever the render queue holds. The
+Every command is written to the inbox (bot/inbox.py: with its attachment, downloaded first), then
+acknowledged (a deferred "thinking" response), then worked on in the adapter's TaskPool, so the
+3-second limit holds whatever the render queue holds and nothing acknowledged is lost. The
 deferred response then shows the queue position and progress (edited at most every
 `progress_seconds`, until the interaction token expires), then a link to the posted panel.
+After a restart, `replay` runs a stored command again through the same path (discord_inbox.py).
 
 Archived threads: a command in an archived thread reopens it when the thread is not locked (as
 sending a message in it would); in a locked thread the command is refused with an explanation.
@@ -11,6 +13,7 @@ sending a message in it would); in a locked thread the command is refused with a
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import logging
@@ -20,8 +23,11 @@ import discord
 from discord import app_commands
 
 from bot import commands as c
+from bot.command_json import command_from_json, command_to_json
 from bot.context import Actor, Attachment, NewPlace, Place, RenderTicket, Reply
+from bot.inbox import Inbox, InboxEntry
 from bot.platforms import common as kit
+from bot.platforms.discord_inbox import TOKEN_LIFETIME_S, RecoveredInteraction
 from bot.platforms.discord_views import ContinueModal, UploadFile, clip, picker_view
 from bot.service import WorldService
 from engine.errors import WorldError
@@ -29,7 +35,6 @@ from engine.errors import WorldError
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
-TOKEN_LIFETIME_S = 15 * 60 - 30  # stop editing the response a little before Discord forgets the token
 
 
 def place_of(channel: Any, fallback_id: int | None = None) -> Place:
@@ -42,7 +47,7 @@ def place_of(channel: Any, fallback_id: int | None = None) -> Place:
     return Place(PLATFORM, workspace, cid, cid)
 
 
-def actor_of(interaction: discord.Interaction[Any]) -> Actor:
+def actor_of(interaction: Any) -> Actor:
     user = interaction.user
     # Moderators are people with Manage Threads where they typed the command (never in DMs).
     is_admin = interaction.guild_id is not None and interaction.permissions.manage_threads
@@ -53,8 +58,10 @@ class Interactions:
     """Slash commands (through discord_commands.Runs), buttons and modals (discord_views.PanelActions)."""
 
     def __init__(self, service: WorldService, client: discord.Client, pool: kit.TaskPool,
-                 policy: kit.AttachmentPolicy, upload_limits: dict[str, int], config: dict[str, Any]) -> None:
+                 policy: kit.AttachmentPolicy, upload_limits: dict[str, int], config: dict[str, Any],
+                 inbox: Inbox) -> None:
         self.service = service
+        self.inbox = inbox
         self.client = client
         self.pool = pool
         self.policy = policy
@@ -63,35 +70,79 @@ class Interactions:
                             else discord.ChannelType.public_thread)
         self.auto_archive = int(config.get("auto_archive_minutes", 1440))
         self.progress_seconds = float(config.get("progress_seconds", 5.0))
+        # How long an attachment may take to download before the acknowledgement (else: after it).
+        self.prefetch_seconds = float(config.get("prefetch_seconds", 1.5))
 
     # ------------------------------------------------------------ the common path
 
     async def run(self, interaction: discord.Interaction[Any], command: c.Command, *, text: str = "",
                   attachment: discord.Attachment | None = None, kind: str = "image", ephemeral: bool = False,
                   world_id: str | None = None) -> None:
-        """Defer, then execute `command` where the interaction happened, answer and follow the render."""
-        await interaction.response.defer(ephemeral=ephemeral, thinking=True)  # first: the 3-second clock runs
-        self.pool.spawn(self._run(interaction, command, text, attachment, kind, ephemeral, world_id),
+        """Store in the inbox, defer, then execute `command` where the interaction happened, answer, follow."""
+        entry = await self._entry(interaction, command, text, attachment, kind, ephemeral, world_id)
+        if not await self.inbox.accept(entry):
+            return  # delivered twice: acknowledged the first time
+        await interaction.response.defer(ephemeral=ephemeral, thinking=True)  # the 3-second clock runs
+        self.pool.spawn(self._run(interaction, entry, attachment),
                         on_error=lambda: self.answer(interaction, Reply(kit.SOMETHING_WENT_WRONG, ephemeral=True)))
 
-    async def _run(self, interaction: discord.Interaction[Any], command: c.Command, text: str,
-                   attachment: discord.Attachment | None, kind: str, ephemeral: bool, world_id: str | None) -> None:
-        created: list[int] = []  # the thread a new world got, if any
+    async def replay(self, entry: InboxEntry) -> None:
+        """A command acknowledged before a restart: executed (unless it was) and answered."""
+        cid = int(entry.payload["channel"])
+        channel = self.client.get_channel(cid) or await self.client.fetch_channel(cid)
+        asked = RecoveredInteraction(self.client, entry, channel)
         try:
-            reply = await self._execute(interaction, command, text, attachment, kind, world_id, created)
-        except WorldError as e:
-            reply = Reply(str(e), ephemeral=True, error=True)
-        if created and not reply.error:
-            await self._welcome(created[0], reply)
-            reply = Reply(f"{reply.text}\n➡️ The world lives in <#{created[0]}>.", files=reply.files,
-                          world_id=reply.world_id)
-        await self.answer(interaction, reply, deferred_ephemeral=ephemeral)
-        if reply.ticket is not None:
-            self.pool.spawn(self._follow(interaction, reply.ticket, reply.text), follower=True)
+            await self._run(asked, entry, None)
+        except Exception:
+            await self.answer(asked, Reply(kit.SOMETHING_WENT_WRONG, ephemeral=True))  # type: ignore[arg-type]
+            raise
 
-    async def _execute(self, interaction: discord.Interaction[Any], command: c.Command, text: str,
-                       attachment: discord.Attachment | None, kind: str, world_id: str | None,
+    async def _entry(self, interaction: discord.Interaction[Any], command: c.Command, text: str,
+                     attachment: discord.Attachment | None, kind: str, ephemeral: bool,
+                     world_id: str | None) -> InboxEntry:
+        files: tuple[Attachment, ...] = ()
+        if attachment is not None:
+            try:  # platform file links expire: keep the bytes with the command when they come quickly
+                async with asyncio.timeout(self.prefetch_seconds):
+                    files = (await self.read_attachment(attachment, kind),)
+            except (WorldError, TimeoutError):
+                pass  # read (and explained) again when the command runs
+        actor = actor_of(interaction)
+        payload = {"command": command_to_json(command), "kind": kind, "ephemeral": ephemeral, "world_id": world_id,
+                   "app": interaction.application_id, "channel": interaction.channel_id,
+                   "guild": interaction.guild_id, "limit": interaction.filesize_limit, "admin": actor.is_admin,
+                   "file": None if attachment is None or files else {
+                       "filename": attachment.filename, "content_type": attachment.content_type or "",
+                       "size": attachment.size, "url": attachment.url}}
+        return InboxEntry.new(f"discord:{interaction.id}", place_of(interaction.channel, interaction.channel_id),
+                              actor.id, actor.name, text, payload, token=interaction.token, files=files)
+
+    async def _run(self, interaction: Any, entry: InboxEntry, attachment: discord.Attachment | None) -> None:
+        ephemeral = bool(entry.payload.get("ephemeral"))
+        created: list[int] = []  # the thread a new world got, if any
+
+        async def execute() -> Reply:
+            try:
+                return await self._execute(interaction, entry, attachment, created)
+            except WorldError as e:
+                return Reply(str(e), ephemeral=True, error=True)
+
+        async def answer(reply: Reply) -> None:
+            if created and not reply.error:
+                await self._welcome(created[0], reply)
+            thread = created[0] if created else (int(entry.made.thread) if entry.made else None)
+            if thread is not None and not reply.error:
+                reply = Reply(f"{reply.text}\n➡️ The world lives in <#{thread}>.", files=reply.files,
+                              world_id=reply.world_id, ticket=reply.ticket)
+            await self.answer(interaction, reply, deferred_ephemeral=ephemeral)
+            if reply.ticket is not None:
+                self.pool.spawn(self._follow(interaction, reply.ticket, reply.text), follower=True)
+
+        await self.inbox.handle(entry, execute, answer)
+
+    async def _execute(self, interaction: Any, entry: InboxEntry, attachment: discord.Attachment | None,
                        created: list[int]) -> Reply:
+        command, world_id = command_from_json(entry.payload["command"]), entry.payload.get("world_id")
         channel = interaction.channel
         place = place_of(channel, interaction.channel_id)
         self.upload_limits[place.thread] = interaction.filesize_limit
@@ -105,10 +156,37 @@ class Interactions:
             refused = await self._reopen(channel)
             if refused:
                 return Reply(refused, ephemeral=True, error=True)
-        files = [await self.read_attachment(attachment, kind)] if attachment is not None else []
-        new_place = self._new_place(interaction, command, bound, created)
+        files = list(entry.files) or await self._download(entry, attachment)
+        make = self._new_place(interaction, command, bound)
+        new_place: NewPlace | None = None
+        if make is not None:
+            once = self.inbox.once(entry, make)
+
+            async def new_place(title: str) -> Place:
+                place = await once(title)
+                created.append(int(place.thread))
+                return place
+
         return await self.service.execute(command, actor_of(interaction), place, files, new_place=new_place,
-                                          text=text)
+                                          text=entry.text)
+
+    async def _download(self, entry: InboxEntry, attachment: discord.Attachment | None) -> list[Attachment]:
+        """The command's file when it was not downloaded before the acknowledgement."""
+        kind = str(entry.payload.get("kind") or "image")
+        if attachment is not None:
+            return [await self.read_attachment(attachment, kind)]
+        meta = entry.payload.get("file")
+        if not meta:
+            return []
+        limit = self.policy.check(filename=meta["filename"], content_type=meta["content_type"], size=meta["size"],
+                                  url=meta["url"], kind=kind)
+        try:
+            data = await self.client.http.get_from_cdn(meta["url"])
+        except discord.HTTPException:
+            raise WorldError(f"I could not download {meta['filename']}; please attach it again.") from None
+        if len(data) > limit:
+            raise WorldError(f"{meta['filename']} is too large (the limit is {kit.mib(limit)}).")
+        return [Attachment(meta["filename"], data, meta["content_type"].split(";")[0].strip().lower())]
 
     def _no_world_text(self, channel: Any) -> str:
         if isinstance(channel, discord.Thread):
@@ -130,8 +208,7 @@ class Interactions:
             return "This thread is archived and I can't reopen it: send a message in it, then try again."
         return None
 
-    def _new_place(self, interaction: discord.Interaction[Any], command: c.Command, bound: str | None,
-                   created: list[int]) -> NewPlace | None:
+    def _new_place(self, interaction: Any, command: c.Command, bound: str | None) -> NewPlace | None:
         """How a new world gets its thread; None when it takes the thread the command was typed in."""
         channel = interaction.channel
         if not isinstance(command, (c.NewWorld, c.ImportWorld, c.BranchWorld)):
@@ -151,13 +228,12 @@ class Interactions:
 
         async def make(title: str) -> Place:
             thread_id = await self._create_thread(parent, title, interaction.user)
-            created.append(thread_id)
             return Place(PLATFORM, str(parent.guild.id), str(parent.id), str(thread_id))
 
         return make
 
     async def _create_thread(self, parent: discord.TextChannel | discord.ForumChannel, title: str,
-                             user: discord.abc.User) -> int:
+                             user: Any) -> int:
         """A thread (text channel) or a post (forum channel) for a new world; returns its id."""
         name = clip(title.strip() or "Untitled world", 100)
         try:
@@ -190,7 +266,7 @@ class Interactions:
 
     # ------------------------------------------------------------ answers and progress
 
-    async def answer(self, interaction: discord.Interaction[Any], reply: Reply, *,
+    async def answer(self, interaction: Any, reply: Reply, *,
                      deferred_ephemeral: bool = False) -> None:
         """Replaces the "thinking" response with the reply; an ephemeral reply to a public defer
         deletes the public response and follows up privately."""
@@ -212,7 +288,7 @@ class Interactions:
         except discord.HTTPException:
             log.warning("could not answer interaction %s", interaction.id, exc_info=True)
 
-    async def _follow(self, interaction: discord.Interaction[Any], ticket: RenderTicket, shown: str) -> None:
+    async def _follow(self, interaction: Any, ticket: RenderTicket, shown: str) -> None:
         """Edits the response with the queue position and progress, then links the posted panel."""
         age = (discord.utils.utcnow() - interaction.created_at).total_seconds()
         expires = self.client.loop.time() + TOKEN_LIFETIME_S - age

@@ -2,7 +2,9 @@
 
 Panels are never interaction followups, so they arrive after the 15-minute interaction token has
 expired and after a restart alike; the job id is the message nonce (enforce_nonce), so a retried
-post never shows twice.
+post never shows twice. Discord forgets nonces after a few minutes, so a panel that may have been
+posted before a restart (`Delivery.retry`) is first looked for in the thread's recent messages: its
+file name carries the job id.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
 # Unknown channel, missing access, thread locked: retrying after a restart cannot help.
 GONE_FOR_GOOD = frozenset({10003, 50001, 50083})
+RECENT = 50  # messages looked through for a panel posted before a restart
 
 
 def shrink_to_fit(png: bytes, limit: int) -> bytes:
@@ -51,6 +54,8 @@ class DiscordOutlet:
         return self.client.get_partial_messageable(int(place.thread), guild_id=guild_id)
 
     async def deliver(self, d: Delivery) -> str:
+        if d.retry and (posted := await self._posted(d)) is not None:
+            return posted
         limit = self.upload_limits.get(d.place.thread, DEFAULT_UPLOAD_LIMIT)
         data, ext = d.png, "png"
         if len(data) > limit:
@@ -59,7 +64,7 @@ class DiscordOutlet:
         caption = clip(f"**#{d.panel}**{take} · {d.caption.removeprefix(f'#{d.panel} · ')}")
         try:
             msg = await self._channel(d.place).send(
-                caption, file=UploadFile(io.BytesIO(data), filename=f"panel-{d.panel:03d}-{d.take}.{ext}"),
+                caption, file=UploadFile(io.BytesIO(data), filename=f"{_file_stem(d)}.{ext}"),
                 view=panel_view(d.world_id, d.panel), nonce=d.job_id[:25],
                 allowed_mentions=discord.AllowedMentions.none())
         except discord.HTTPException as e:
@@ -68,9 +73,25 @@ class DiscordOutlet:
             raise
         return str(msg.id)
 
+    async def _posted(self, d: Delivery) -> str | None:
+        """The id of this job's panel among the thread's recent messages, if it is there already."""
+        stem = _file_stem(d)
+        me = self.client.user.id if self.client.user else None
+        try:
+            async for msg in self._channel(d.place).history(limit=RECENT):
+                if msg.author.id == me and any(a.filename.startswith(stem) for a in msg.attachments):
+                    return str(msg.id)
+        except discord.HTTPException as e:  # no Read Message History: the nonce is all there is
+            log.info("could not look for job %s in its thread: %s", d.job_id, e)
+        return None
+
     async def failed(self, place: Place, job_id: str, panel: int, error: str) -> None:
         try:
             await self._channel(place).send(clip(failed_text(panel, error)),
                                             nonce=f"x{job_id}"[:25], allowed_mentions=discord.AllowedMentions.none())
         except discord.HTTPException:
             log.exception("could not report the failure of job %s", job_id)
+
+
+def _file_stem(d: Delivery) -> str:
+    return f"panel-{d.panel:03d}-{d.take}-{d.job_id}"

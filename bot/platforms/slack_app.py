@@ -6,8 +6,11 @@ write `@worldloom continue she opens the door` (or start a message with the conf
 and press the buttons under each panel. Socket Mode by default; HTTP mode serves bolt on aiohttp
 and bolt verifies the request signatures.
 
-Every request is acknowledged at once: listeners only ack and hand the work to the adapter's
-TaskPool. Panels are posted by slack_outlet.py.
+Every command is written to the inbox first (bot/inbox.py; keys and payloads in slack_inbox.py,
+a message's files downloaded first), then acknowledged: listeners only store, ack and hand the work
+to the adapter's TaskPool. A request Slack re-sends (X-Slack-Retry-Num) finds its row and is
+acknowledged and ignored. After a restart `replay` runs a stored command again through the same
+path and answers in its thread. Panels are posted by slack_outlet.py.
 """
 
 from __future__ import annotations
@@ -15,8 +18,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -32,32 +33,19 @@ from bot import commands as c
 from bot.config import ConfigError
 from bot.context import Actor, Attachment, Place, RenderTicket, Reply
 from bot.grammar import parse
+from bot.inbox import Inbox, InboxEntry
 from bot.platforms import common as kit
 from bot.platforms import slack_blocks as blocks
 from bot.platforms.slack_config import SlackConfig
+from bot.platforms.slack_files import FILE_COMMANDS, SlackFiles
+from bot.platforms.slack_inbox import PLATFORM, Ask, ask_of, entry_of, message_key, trigger_key
 from bot.platforms.slack_outlet import SlackOutlet
 from bot.service import WorldService
 from engine.errors import WorldError
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "slack"
-_FILE_COMMANDS = (c.RegisterCharacter, c.SetStyle, c.ImportWorld)
 _MESSAGE_SUBTYPES = (None, "file_share", "thread_broadcast")  # edits, deletes and bot posts are not commands
-_SEEN_MAX = 2000
-
-
-@dataclass(frozen=True)
-class _Ask:
-    """Who asked, where they typed, and how to answer them privately."""
-
-    team: str
-    channel: str
-    user: str
-    user_name: str = ""
-    thread: str | None = None  # the thread typed in; None at channel level
-    ts: str | None = None  # the message typed, for its files
-    response_url: str | None = None  # slash commands: reaches the person even where the bot is not a member
 
 
 class SlackPlatform:
@@ -88,7 +76,17 @@ class SlackPlatform:
         self._runner: web.AppRunner | None = None
         self._pool = kit.TaskPool("slack")
         self._users: dict[str, tuple[float, asyncio.Task[Actor | None]]] = {}
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._files: SlackFiles | None = None
+        self._inbox: Inbox | None = None
+
+    def attach_inbox(self, inbox: Inbox) -> None:
+        self._inbox = inbox
+
+    @property
+    def inbox(self) -> Inbox:
+        if self._inbox is None:
+            raise RuntimeError("serve the Slack platform with App.serving, which gives it the inbox")
+        return self._inbox
 
     # ------------------------------------------------------------ lifecycle
 
@@ -106,13 +104,16 @@ class SlackPlatform:
 
     async def start(self) -> None:
         """Checks the token, then connects (Socket Mode) or listens (HTTP mode)."""
+        if self._inbox is None:
+            raise RuntimeError("serve the Slack platform with App.serving, which gives it the inbox")
         # One session for the Web API, uploads and downloads: connections are reused.
         self._http = aiohttp.ClientSession()
         self._client = AsyncWebClient(token=self._bot_token, base_url=self.config.api_base, session=self._http)
         self._client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
         auth = await self._client.auth_test()  # fails fast on a bad token
         self.bot_user_id = str(auth.get("user_id") or "")
-        self._outlet = SlackOutlet(self._client)
+        self._outlet = SlackOutlet(self._client, self.bot_user_id)
+        self._files = SlackFiles(self._client, self._http, self._bot_token, self.policy)
         self.bolt = self._build_bolt()
         await self._pool.start()
         if self.config.mode == "http":
@@ -171,84 +172,159 @@ class SlackPlatform:
         response = await self.bolt.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)
 
-    def _spawn(self, work: Any, ask: _Ask) -> None:
-        self._pool.spawn(work, on_error=lambda: self._tell(ask, kit.SOMETHING_WENT_WRONG))
-
-    # ------------------------------------------------------------ listeners: ack, then work in a task
+    # ------------------------------------------------------------ listeners: store, ack, then work in a task
 
     async def _on_command(self, ack: Any, command: dict[str, Any]) -> None:
-        await ack()
-        ask = _Ask(command["team_id"], command["channel_id"], command["user_id"], command.get("user_name", ""),
-                   response_url=command.get("response_url"))
+        ask = Ask(command["team_id"], command["channel_id"], command["user_id"], command.get("user_name", ""),
+                  response_url=command.get("response_url"))
         # Whatever the command is called in the manifest, its text is the /world group's.
-        self._spawn(self._run_line(ask, "/world " + blocks.from_slack(command.get("text", ""))), ask)
+        line = "/world " + blocks.from_slack(command.get("text", ""))
+        await self._take(ack, entry_of(trigger_key(command.get("trigger_id")), ask, {"kind": "line", "line": line},
+                                       line))
 
     async def _on_mention(self, event: dict[str, Any], body: dict[str, Any]) -> None:
-        self._accept(event, body, blocks.strip_mention(event.get("text", ""), self.bot_user_id))
+        await self._accept(event, body, blocks.strip_mention(event.get("text", ""), self.bot_user_id))
 
     async def _on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         text, prefix = event.get("text") or "", self.config.prefix
         if event.get("subtype") not in _MESSAGE_SUBTYPES or event.get("bot_id"):
             return
         if text == prefix or text.startswith((prefix + " ", prefix + "\n")):
-            self._accept(event, body, text[len(prefix):])
+            await self._accept(event, body, text[len(prefix):])
 
-    def _accept(self, event: dict[str, Any], body: dict[str, Any], text: str) -> None:
+    async def _accept(self, event: dict[str, Any], body: dict[str, Any], text: str) -> None:
+        """A message for the bot: stored (with its file) before bolt acknowledges the event on return."""
         if not event.get("user") or not event.get("channel"):
             return
-        # One message can come as app_mention and as message, and Slack retries slow events: once only.
-        key = f"{event['channel']}:{event.get('ts')}"
-        if key in self._seen:
+        # One message can come as app_mention and as message, and Slack re-sends slow events: once only.
+        key = message_key(event["channel"], event.get("ts"))
+        if self.inbox.seen(key):
             return
-        self._seen[key] = None
-        if len(self._seen) > _SEEN_MAX:
-            self._seen.popitem(last=False)
-        ask = _Ask(body.get("team_id") or event.get("team", ""), event["channel"], event["user"],
-                   thread=event.get("thread_ts"), ts=event.get("ts"))
-        self._spawn(self._run_line(ask, blocks.from_slack(text), event.get("files") or []), ask)
+        ask = Ask(body.get("team_id") or event.get("team", ""), event["channel"], event["user"],
+                  thread=event.get("thread_ts"), ts=event.get("ts"))
+        line, files = blocks.from_slack(text), event.get("files") or []
+        fetched = await self._prefetch(ask, line, files)
+        payload = {"kind": "line", "line": line, "files": files, "fetched": fetched is not None,
+                   "event_id": body.get("event_id")}
+        await self._take(None, entry_of(key, ask, payload, line, tuple(fetched or ())))
 
     async def _on_action(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
         container, message = body.get("container") or {}, body.get("message") or {}
         team = (body.get("team") or {}).get("id") or body["user"].get("team_id", "")
         channel = (body.get("channel") or {}).get("id") or container.get("channel_id", "")
         thread = container.get("thread_ts") or message.get("thread_ts")
         if not thread or not str(action.get("value", "")).isdigit():
+            await ack()
             log.warning("slack: ignoring %s outside a world thread", action.get("action_id"))
             return
-        ask = _Ask(team, channel, body["user"]["id"], body["user"].get("username", ""), thread=thread)
-        self._spawn(self._run_action(ask, action["action_id"], int(action["value"]), body.get("trigger_id", "")),
-                    ask)
+        ask = Ask(team, channel, body["user"]["id"], body["user"].get("username", ""), thread=thread)
+        panel, what = int(action["value"]), blocks.ACTION_OF[action["action_id"]]
+        if what in (kit.CONTINUE, kit.REFERENCE):  # opens a modal: the command comes with its submission
+            await ack()
+            self._pool.spawn(self._open_modal(ask, what, panel, body.get("trigger_id", "")),
+                             on_error=lambda: self._tell(ask, kit.SOMETHING_WENT_WRONG))
+            return
+        text = kit.button_command(what, panel)[1]
+        payload = {"kind": "action", "action": what, "panel": panel}
+        await self._take(ack, entry_of(trigger_key(body.get("trigger_id")), ask, payload, text))
 
     async def _on_view(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
-        await ack()  # closes the modal; the answer comes in the thread
         try:
             meta = json.loads(view.get("private_metadata") or "{}")
             team, channel, thread, panel = meta["team"], meta["channel"], meta["thread"], int(meta["panel"])
         except (ValueError, KeyError, TypeError):
+            await ack()
             log.warning("slack: a modal came back without its thread")
             return
-        ask = _Ask(team, channel, body["user"]["id"], body["user"].get("username", ""), thread=thread)
-        self._spawn(self._run_view(ask, view, panel), ask)
+        ask = Ask(team, channel, body["user"]["id"], body["user"].get("username", ""), thread=thread)
+        if view.get("callback_id") == blocks.CONTINUE_VIEW:
+            what, value = kit.CONTINUE, blocks.view_value(view, "text")
+        else:
+            what, value = kit.REFERENCE, blocks.view_value(view, "character")
+        payload = {"kind": "view", "action": what, "panel": panel, "value": value}
+        # The ack closes the modal; the answer comes in the thread.
+        await self._take(ack, entry_of(trigger_key(body.get("trigger_id")), ask, payload, value))
+
+    async def _take(self, ack: Any, entry: InboxEntry) -> None:
+        """Stored first, then acknowledged (events: when the listener returns), then worked on."""
+        new = await self.inbox.accept(entry)
+        if ack is not None:
+            await ack()
+        if new:
+            ask = ask_of(entry)
+            self._pool.spawn(self._handle(entry), on_error=lambda: self._tell(ask, kit.SOMETHING_WENT_WRONG))
+
+    async def _prefetch(self, ask: Ask, line: str, files: list[dict[str, Any]]) -> list[Attachment] | None:
+        """A file command's attachment, downloaded before the acknowledgement (file links expire).
+
+        None when it is not ready within `prefetch_seconds` or is refused: the command reads it again."""
+        try:
+            command = parse(line, self.service.catalogue)
+        except WorldError:
+            return None
+        if not isinstance(command, FILE_COMMANDS) or self._files is None:
+            return None
+        try:
+            async with asyncio.timeout(self.config.prefetch_seconds):
+                return await self._files.attachments(ask, ask.place, command, files)
+        except (WorldError, SlackApiError, aiohttp.ClientError, TimeoutError):
+            return None
 
     # ------------------------------------------------------------ the work
 
-    async def _run_line(self, ask: _Ask, line: str, files: list[dict[str, Any]] | None = None) -> None:
-        """One line of the grammar, typed in a thread, in a channel or in a modal."""
+    async def replay(self, entry: InboxEntry) -> None:
+        """A command acknowledged before a restart: executed (unless it was) and answered in its thread."""
         try:
-            command = parse(line, self.service.catalogue)
-            place = await self._place_for(ask, command)
-            if place is None:
-                return
-            attachments = await self._attachments(ask, place, command, files or [])
-        except WorldError as e:
-            await self._tell(ask, str(e))
-            return
-        await self._execute(ask, place, command, line.strip(), attachments)
+            await self._handle(entry)
+        except Exception:
+            await self._tell(ask_of(entry), kit.SOMETHING_WENT_WRONG)
+            raise
 
-    async def _execute(self, ask: _Ask, place: Place, command: c.Command, text: str,
-                       attachments: list[Attachment] | None = None) -> None:
-        created: list[Place] = []
+    async def _handle(self, entry: InboxEntry) -> None:
+        ask = ask_of(entry)
+        where: list[Place] = []  # where the answer goes: the thread, or the root a new world posted
+
+        async def execute() -> Reply:
+            try:
+                place, command, text, attachments = await self._read(entry, ask)
+            except WorldError as e:
+                return Reply(str(e), ephemeral=True, error=True)
+            where.append(place)
+            new_root = self.inbox.once(entry, self._new_root(ask, command))
+
+            async def new_place(title: str) -> Place:
+                where.append(await new_root(title))
+                return where[-1]
+
+            return await self.service.execute(command, await self._actor(ask), place, attachments,
+                                              new_place=new_place, text=text)
+
+        async def answer(reply: Reply) -> None:
+            await self._answer(ask, where[-1] if where else (entry.made or ask.place), reply)
+
+        await self.inbox.handle(entry, execute, answer)
+
+    async def _read(self, entry: InboxEntry, ask: Ask) -> tuple[Place, c.Command, str, list[Attachment]]:
+        """The command of a row, where it acts, how it reads, and its file."""
+        p = entry.payload
+        if p["kind"] == "action":
+            command, text = kit.button_command(p["action"], int(p["panel"]))
+            return ask.place, command, text, []
+        if p["kind"] == "view":
+            value = str(p.get("value") or "")
+            command, text = kit.button_command(p["action"], int(p["panel"]), text=value, name=value)
+            return ask.place, command, text, []
+        line = str(p["line"])
+        command = parse(line, self.service.catalogue)
+        place = await self._place_for(ask, command)
+        if p.get("fetched"):
+            attachments = list(entry.files)
+        else:
+            assert self._files is not None
+            attachments = await self._files.attachments(ask, place, command, p.get("files") or [])
+        return place, command, line.strip(), attachments
+
+    def _new_root(self, ask: Ask, command: c.Command) -> Any:
         style = command.style if isinstance(command, c.NewWorld) else ""
 
         async def new_root(title: str) -> Place:
@@ -261,66 +337,42 @@ class SlackPlatform:
                     raise WorldError("I'm not in this channel yet: invite me with `/invite @worldloom` "
                                      "and try again") from None
                 raise
-            created.append(Place(PLATFORM, ask.team, ask.channel, str(posted["ts"])))
-            return created[-1]
+            return Place(PLATFORM, ask.team, ask.channel, str(posted["ts"]))
 
-        reply = await self.service.execute(command, await self._actor(ask), place, attachments or (),
-                                           new_place=new_root, text=text)
-        await self._answer(ask, created[-1] if created else place, reply)
+        return new_root
 
-    async def _run_action(self, ask: _Ask, action_id: str, panel: int, trigger_id: str) -> None:
+    async def _open_modal(self, ask: Ask, action: str, panel: int, trigger_id: str) -> None:
         assert ask.thread is not None
-        place = Place(PLATFORM, ask.team, ask.channel, ask.thread)
-        action = blocks.ACTION_OF[action_id]
-        if action not in (kit.CONTINUE, kit.REFERENCE):
-            command, text = kit.button_command(action, panel)
-            await self._execute(ask, place, command, text)
-            return
         meta = {"team": ask.team, "channel": ask.channel, "thread": ask.thread, "panel": panel}
         if action == kit.CONTINUE:
             view = blocks.continue_modal(meta, panel)
         else:
-            names = await self.service.character_names(place)
+            names = await self.service.character_names(ask.place)
             if not names:
                 await self._tell(ask, kit.NO_CHARACTERS)
                 return
             view = blocks.reference_modal(meta, panel, names)
         await self.client.views_open(trigger_id=trigger_id, view=view)
 
-    async def _run_view(self, ask: _Ask, view: dict[str, Any], panel: int) -> None:
-        assert ask.thread is not None
-        place = Place(PLATFORM, ask.team, ask.channel, ask.thread)
-        try:
-            if view.get("callback_id") == blocks.CONTINUE_VIEW:
-                command, text = kit.button_command(kit.CONTINUE, panel, text=blocks.view_value(view, "text"))
-            else:
-                command, text = kit.button_command(kit.REFERENCE, panel, name=blocks.view_value(view, "character"))
-        except WorldError as e:
-            await self._tell(ask, str(e))
-            return
-        await self._execute(ask, place, command, text)
-
-    async def _place_for(self, ask: _Ask, command: c.Command) -> Place | None:
+    async def _place_for(self, ask: Ask, command: c.Command) -> Place:
         """The thread a command acts on; at channel level the channel's only world, if it has one."""
         if ask.thread:
-            return Place(PLATFORM, ask.team, ask.channel, ask.thread)
+            return ask.place
         spec = self.service.catalogue.spec_for(type(command))
         if spec is not None and not spec.needs_world:
-            return Place(PLATFORM, ask.team, ask.channel, "")
-        threads = await self.service.world_threads(Place(PLATFORM, ask.team, ask.channel, ""))
+            return ask.place
+        threads = await self.service.world_threads(ask.place)
         if len(threads) == 1:
             return Place(PLATFORM, ask.team, ask.channel, threads[0])
         if not threads:
-            await self._tell(ask, "There is no world in this channel yet: start one with `/world new TITLE`.")
-        else:
-            await self._tell(ask, f"This channel has {len(threads)} worlds. Slack can't run slash commands "
-                                  "inside threads, so write in a world's thread instead, e.g. "
-                                  f"/continue she opens the door (or start the message with `{self.config.prefix}`).")
-        return None
+            raise WorldError("There is no world in this channel yet: start one with `/world new TITLE`.")
+        raise WorldError(f"This channel has {len(threads)} worlds. Slack can't run slash commands "
+                         "inside threads, so write in a world's thread instead, e.g. "
+                         f"/continue she opens the door (or start the message with `{self.config.prefix}`).")
 
     # ------------------------------------------------------------ answers
 
-    async def _answer(self, ask: _Ask, place: Place, reply: Reply) -> None:
+    async def _answer(self, ask: Ask, place: Place, reply: Reply) -> None:
         if reply.error or reply.ephemeral:
             await self._tell(ask, reply.text)
             return
@@ -333,7 +385,7 @@ class SlackPlatform:
         if reply.ticket is not None:
             self._pool.spawn(self._follow(reply.ticket, place.channel, str(posted["ts"]), reply.text), follower=True)
 
-    async def _tell(self, ask: _Ask, text: str) -> None:
+    async def _tell(self, ask: Ask, text: str) -> None:
         """An ephemeral answer where the person typed (errors, help, refusals)."""
         body = blocks.to_slack(text, self.bot_user_id)
         try:
@@ -358,9 +410,9 @@ class SlackPlatform:
         await kit.follow_progress(ticket, show, every=self.config.progress_seconds, shown=shown,
                                   where=lambda _: " below.")
 
-    # ------------------------------------------------------------ people and files
+    # ------------------------------------------------------------ people
 
-    async def _actor(self, ask: _Ask) -> Actor:
+    async def _actor(self, ask: Ask) -> Actor:
         """The person, with their display name and workspace admin flag from users.info (cached)."""
         now = asyncio.get_running_loop().time()
         entry = self._users.get(ask.user)
@@ -382,55 +434,3 @@ class SlackPlatform:
         name = profile.get("display_name") or profile.get("real_name") or user.get("name") or user_id
         admin = bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
         return Actor(PLATFORM, user_id, name, admin)
-
-    async def _attachments(self, ask: _Ask, place: Place, command: c.Command,
-                           files: list[dict[str, Any]]) -> list[Attachment]:
-        """Downloads the first attached file for /cref, /sref and import, if it was shared in this thread."""
-        if not isinstance(command, _FILE_COMMANDS):
-            return []
-        files = files or await self._message_files(ask)
-        if not files:
-            return []
-        kind = "world" if isinstance(command, c.ImportWorld) else "image"
-        if kind == "image" and (not place.thread or ask.thread != place.thread):
-            raise WorldError("attach the image to a message in the world's thread")
-        try:
-            info = (await self.client.files_info(file=str(files[0].get("id", ""))))["file"]
-        except SlackApiError as e:
-            raise WorldError(f"I could not read the attached file ({e.response.get('error')})") from None
-        shares = info.get("shares") or {}
-        # The file must be shared where the message was written (for images: the world's thread).
-        here = any(s.get("thread_ts") == ask.thread
-                   for where in ("public", "private") for s in (shares.get(where) or {}).get(ask.channel, []))
-        if not here:
-            raise WorldError("I only read files shared in this thread")
-        name = str(info.get("name") or "file")
-        url = str(info.get("url_private_download") or info.get("url_private") or "")
-        limit = self.policy.check(filename=name, content_type=str(info.get("mimetype") or ""),
-                                  size=int(info.get("size") or 0), url=url, kind=kind)
-        return [Attachment(name, await self._download(url, limit, name), str(info.get("mimetype") or ""))]
-
-    async def _message_files(self, ask: _Ask) -> list[dict[str, Any]]:
-        """The files of the message itself: app_mention events can leave them out."""
-        if not ask.ts:
-            return []
-        try:
-            found = await self.client.conversations_replies(channel=ask.channel, ts=ask.thread or ask.ts,
-                                                            oldest=ask.ts, latest=ask.ts, inclusive=True, limit=2)
-        except SlackApiError as e:  # e.g. no channels:history scope: then only the event's files count
-            log.info("slack: conversations.replies failed: %s", e.response.get("error"))
-            return []
-        return next((m.get("files") or [] for m in found.get("messages", []) if m.get("ts") == ask.ts), [])
-
-    async def _download(self, url: str, limit: int, name: str) -> bytes:
-        assert self._http is not None
-        headers = {"Authorization": f"Bearer {self._bot_token}"}
-        # No redirects: the token must never travel to another host.
-        async with self._http.get(url, headers=headers, allow_redirects=False,
-                                  timeout=aiohttp.ClientTimeout(total=60)) as resp:
-            # Without a valid token Slack answers 200 with its HTML sign-in page, not an error.
-            if resp.status != 200 or resp.content_type == "text/html":
-                raise WorldError("Slack did not let me download the file (is files:read granted?)")
-            if (resp.content_length or 0) > limit:
-                raise WorldError(f"{name} is too large (the limit is {kit.mib(limit)}).")
-            return await kit.read_capped(resp.content.iter_chunked(64 * 1024), limit, name)

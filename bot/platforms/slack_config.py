@@ -24,6 +24,7 @@ class SlackConfig:
     progress_seconds: float = 5.0  # least time between two edits of a queue/progress message
     import_max_bytes: int = 25 * 1024 * 1024  # largest world file `world import` downloads
     user_cache_s: float = 600.0  # how long users.info answers (names, admin) are kept
+    prefetch_seconds: float = 1.5  # how long a file may download before the acknowledgement (else: after it)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SlackConfig:
