@@ -69,6 +69,8 @@ class FakeDiscord(FakeDiscordDriver):
         self.violations: list[str] = []
         self.cdn_fetches: list[str] = []
         self.cdn_fetched_at: list[float] = []  # time.monotonic() of each fetch, as Request.at
+        self.nonce_window_s = 300.0  # how long Discord remembers a message nonce ("a few minutes")
+        self._sent_at: dict[int, float] = {}
         self.interactions: dict[int, FakeInteraction] = {}
         self.by_token: dict[str, FakeInteraction] = {}
         self.commands: dict[str, dict[str, Any]] = {}  # name -> registered command (global or guild)
@@ -193,7 +195,10 @@ class FakeDiscord(FakeDiscordDriver):
         frame = {"op": 0, "t": event, "s": next(self._seq), "d": data}
         for ws in list(self._sockets):
             if not ws.closed:
-                await ws.send_str(json.dumps(frame))
+                try:
+                    await ws.send_str(json.dumps(frame))
+                except ConnectionError:  # the bot process was killed: the event is lost, as on Discord
+                    self._sockets.discard(ws)
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=True)
@@ -449,8 +454,10 @@ class FakeDiscord(FakeDiscordDriver):
             meta["archived"] = False  # sending into an unlocked archived thread reopens it
         nonce = body.get("nonce")
         if nonce is not None and body.get("enforce_nonce"):
+            recent = time.monotonic() - self.nonce_window_s
             for m in self.channel_messages(int(cid)):
-                if m.get("nonce") == nonce and m["author"]["id"] == str(BOT_ID):
+                mine = m["author"]["id"] == str(BOT_ID)
+                if m.get("nonce") == nonce and mine and self._sent_at[int(m["id"])] > recent:
                     return _json(200, m)  # Discord answers a repeated nonce with the first message
         msg = self._new_message(int(cid), body, rec.files)
         return _json(200, msg)
@@ -519,6 +526,7 @@ class FakeDiscord(FakeDiscordDriver):
         msg = payloads.message(mid, channel_id, body, self.bot_user, flags, interaction, ix_user)
         msg["attachments"] = self._attachments(body, files)
         self.messages[mid] = msg
+        self._sent_at[mid] = time.monotonic()
         channel = self.channels.get(channel_id)
         if channel is not None and "message_count" in channel:
             channel["message_count"] += 1
