@@ -23,7 +23,9 @@ from bot.outbox import Outbox
 from bot.service import WorldService
 from bot.store import Store
 from engine.compose import Target
+from engine.events import fold
 from engine.jobs import Capabilities, Renderer
+from engine.phrases import tags
 from engine.planner import plan
 from engine.queue import Engine
 
@@ -115,6 +117,10 @@ async def open_app(settings: Settings, renderer: Renderer | None = None,
             target = Target(renderer=renderer.name, capabilities=caps, budget=settings.prompt_budget,
                             count_tokens=getattr(renderer, "count_tokens", None), previous_weight=previous)
             llm = planner or await _llm_planner(settings)
+            if llm is None:
+                # The rule planner loads its word tables on first use (about half a second): here, off the
+                # event loop, rather than inside the first command, where it would hold up every acknowledgement.
+                await asyncio.to_thread(_warm_up)
             service = WorldService(store, engine, outbox, target=target, limits=settings.limits,
                                    planner=llm.plan if llm else plan, planner_blocks=llm is not None,
                                    default_seed=inbox.default_seed)
@@ -130,6 +136,11 @@ async def open_app(settings: Settings, renderer: Renderer | None = None,
                 await inbox.close()
                 if llm is not None:
                     llm.close()
+
+
+def _warm_up() -> None:
+    tags("waves")  # lemminflect's word tables
+    plan(fold("warm-up", []), "a stranger waves at the crowd")
 
 
 async def _llm_planner(settings: Settings) -> LLMPlanner | None:

@@ -157,10 +157,10 @@ async def test_a_burst_of_rows_is_written_in_few_transactions(app: App, monkeypa
     opened = 0
     transaction = app.store.transaction
 
-    def counting():  # type: ignore[no-untyped-def]
+    def counting(urgent: bool = False):  # type: ignore[no-untyped-def]
         nonlocal opened
         opened += 1
-        return transaction()
+        return transaction(urgent)
 
     monkeypatch.setattr(app.store, "transaction", counting)
     files = (Attachment("ref.png", b"\x89PNG data", "image/png"),)
@@ -369,3 +369,24 @@ async def _replay_crashing(app: App) -> tuple[list[InboxEntry], list[Reply], lis
     await asyncio.wait_for(done.wait(), 10)
     await app.inbox.stop("test")
     return seen, answered, reached
+
+
+async def test_the_write_lock_lets_urgent_writers_go_first_and_survives_cancellation() -> None:
+    from bot.store.lock import WriteLock
+
+    lock, order = WriteLock(), []
+    await lock.acquire()  # held by someone writing events
+
+    async def writer(name: str, urgent: bool) -> None:
+        await lock.acquire(urgent)
+        order.append(name)
+        lock.release()
+
+    tasks = [asyncio.create_task(writer(name, urgent)) for name, urgent in
+             (("job-1", False), ("job-2", False), ("inbox-1", True), ("gone", True), ("inbox-2", True))]
+    await asyncio.sleep(0)  # one loop turn: every writer is waiting now
+    tasks[3].cancel()  # a waiter that gives up does not keep the lock from the others
+    lock.release()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    assert order == ["inbox-1", "inbox-2", "job-1", "job-2"]
+    await asyncio.wait_for(lock.acquire(), 1)  # and it is free again

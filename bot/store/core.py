@@ -1,9 +1,10 @@
 """The Store: worlds, thread bindings, the event log, panels, jobs and image blobs in SQLite.
 
 One aiosqlite connection in WAL mode. Writes that belong together run in one
-`BEGIN IMMEDIATE` transaction, serialised by an asyncio lock (aiosqlite shares one
-connection, so two coroutines must never interleave inside a transaction). Images are
-files named by sha256 under `<db folder>/blobs/`, written before the row that names them.
+`BEGIN IMMEDIATE` transaction, serialised by a lock (aiosqlite shares one connection, so two
+coroutines must never interleave inside a transaction); inbox rows, which a platform waits for,
+go first. A command's own transaction also marks its inbox row done (bot/store/inbox.py). Images
+are files named by sha256 under `<db folder>/blobs/`, written before the row that names them.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 import aiosqlite
 
 from bot.store.inbox import InboxTable
+from bot.store.lock import WriteLock
 from bot.store.migrations import MIGRATIONS
 from engine.events import Event, Record, event_from_json, event_to_json
 
@@ -50,7 +52,7 @@ class Store:
         self._db = db
         self.path = path
         self.blob_dir = path.parent / "blobs"
-        self._write = asyncio.Lock()
+        self._write = WriteLock()
         self.inbox = InboxTable(self)  # its rows are marked done by the command's own transaction below
 
     @classmethod
@@ -83,8 +85,10 @@ class Store:
                 await db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, time.time()))
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        async with self._write:
+    async def transaction(self, urgent: bool = False) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction; `urgent` ones (someone waits for their acknowledgement) go first."""
+        await self._write.acquire(urgent)
+        try:
             await self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
@@ -92,6 +96,8 @@ class Store:
                 await self._db.execute("ROLLBACK")
                 raise
             await self._db.execute("COMMIT")
+        finally:
+            self._write.release()
 
     async def fetch_all(self, sql: str, args: Iterable[Any] = ()) -> list[aiosqlite.Row]:
         """Rows of one read (for the store's own modules; SQL stays inside bot/store/)."""

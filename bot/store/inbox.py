@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractAsyncContextManager, contextmanager
 from contextvars import ContextVar
 from typing import Any, Protocol
@@ -21,51 +21,47 @@ import aiosqlite
 from bot.context import Attachment, Place
 from bot.inbox import DONE, PENDING, InboxEntry, Receipt
 
-Op = Callable[[aiosqlite.Connection], Awaitable[Any]]
-
 
 class _Database(Protocol):
     """What the table needs of the Store (bot.store.core)."""
 
-    def transaction(self) -> AbstractAsyncContextManager[aiosqlite.Connection]: ...
+    def transaction(self, urgent: bool = False) -> AbstractAsyncContextManager[aiosqlite.Connection]: ...
     async def fetch_all(self, sql: str, args: Iterable[Any] = ()) -> list[aiosqlite.Row]: ...
 
 
 class InboxTable:
     def __init__(self, db: _Database) -> None:
         self._db = db
-        self._queue: list[tuple[Op, asyncio.Future[Any]]] = []
+        self._adds: list[tuple[InboxEntry, asyncio.Future[bool]]] = []
+        self._finishes: list[tuple[tuple[Any, ...], asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._completing: ContextVar[Receipt | None] = ContextVar("inbox_completing", default=None)
 
     # ------------------------------------------------------------ grouped writes
 
-    async def _grouped(self, op: Op) -> Any:
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.append((op, future))
+    def _wake(self) -> None:
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush(), name="inbox-writes")
-        return await asyncio.shield(future)
 
     async def _flush(self) -> None:
-        while self._queue:
-            batch, self._queue = self._queue, []
+        # A handful of statements per group, whatever its size: on a busy event loop every await counts.
+        while self._adds or self._finishes:
+            adds, self._adds = self._adds, []
+            finishes, self._finishes = self._finishes, []
             try:
-                async with self._db.transaction() as db:
-                    results = [await op(db) for op, _ in batch]
-            except Exception:
-                # One bad write must not fail the others: each on its own.
-                for op, future in batch:
-                    try:
-                        async with self._db.transaction() as db:
-                            result = await op(db)
-                    except Exception as e:
-                        future.set_exception(e)
-                    else:
-                        future.set_result(result)
+                async with self._db.transaction(urgent=bool(adds)) as db:  # a platform waits for the adds
+                    new = await _insert(db, [entry for entry, _ in adds])
+                    if finishes:
+                        await db.executemany("UPDATE inbox SET state=?, result=COALESCE(?, result), updated_at=?"
+                                             " WHERE key=?", [args for args, _ in finishes])
+            except Exception as e:
+                for _, future in [*adds, *finishes]:
+                    future.set_exception(e)
                 continue
-            for (_, future), result in zip(batch, results, strict=True):
-                future.set_result(result)
+            for (_, added), is_new in zip(adds, new, strict=True):
+                added.set_result(is_new)
+            for _, finished in finishes:
+                finished.set_result(None)
 
     async def drain(self) -> None:
         """Waits for the writes in hand (before the database closes)."""
@@ -76,25 +72,10 @@ class InboxTable:
 
     async def add(self, entry: InboxEntry) -> bool:
         """Stores a new row with its files; False (and nothing changes) when the key is there already."""
-
-        async def insert(db: aiosqlite.Connection) -> bool:
-            p = entry.place
-            cursor = await db.execute(
-                "INSERT OR IGNORE INTO inbox (key, platform, workspace, channel, thread, author_id, author, text,"
-                " payload, token, seed, received_at, made, state, attempts, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
-                (entry.key, p.platform, p.workspace, p.channel, p.thread, entry.author_id, entry.author, entry.text,
-                 json.dumps(entry.payload, ensure_ascii=False), entry.token, entry.seed, entry.received_at,
-                 _place_json(entry.made), PENDING, time.time()))
-            new = cursor.rowcount == 1
-            await cursor.close()
-            if new and entry.files:
-                await db.executemany("INSERT INTO inbox_files VALUES (?, ?, ?, ?, ?)",
-                                     [(entry.key, n, f.filename, f.content_type, f.data)
-                                      for n, f in enumerate(entry.files)])
-            return new
-
-        return bool(await self._grouped(insert))
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._adds.append((entry, future))
+        self._wake()
+        return await asyncio.shield(future)
 
     async def record_made(self, key: str, place: Place) -> None:
         """The thread a command opened; written at once (the world is bound to it right after)."""
@@ -104,13 +85,11 @@ class InboxTable:
 
     async def finish(self, key: str, state: str, result: dict[str, Any] | None = None) -> None:
         """Moves a row on (done, answered, failed), keeping the reply when one is given."""
-
-        async def update(db: aiosqlite.Connection) -> None:
-            await db.execute("UPDATE inbox SET state=?, result=COALESCE(?, result), updated_at=? WHERE key=?",
-                             (state, json.dumps(result, ensure_ascii=False) if result is not None else None,
-                              time.time(), key))
-
-        await self._grouped(update)
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        result_json = json.dumps(result, ensure_ascii=False) if result is not None else None
+        self._finishes.append(((state, result_json, time.time(), key), future))
+        self._wake()
+        await asyncio.shield(future)
 
     async def count_attempts(self, keys: list[str]) -> None:
         if not keys:
@@ -170,6 +149,34 @@ class InboxTable:
         """After that transaction committed (never before: a rollback must leave the row pending)."""
         if receipt is not None:
             receipt.done = True
+
+
+async def _insert(db: aiosqlite.Connection, entries: list[InboxEntry]) -> list[bool]:
+    """Inserts the entries whose key is new; for each entry, whether it was (a key twice: the first)."""
+    if not entries:
+        return []
+    keys = list({e.key for e in entries})
+    existing: set[str] = set()
+    for i in range(0, len(keys), 500):
+        chunk = keys[i:i + 500]
+        async with db.execute(f"SELECT key FROM inbox WHERE key IN ({','.join('?' * len(chunk))})", chunk) as cur:
+            existing.update(r[0] for r in await cur.fetchall())
+    new = []
+    for e in entries:
+        new.append(e.key not in existing)
+        existing.add(e.key)
+    fresh = [e for e, is_new in zip(entries, new, strict=True) if is_new]
+    now = time.time()
+    await db.executemany(
+        "INSERT INTO inbox (key, platform, workspace, channel, thread, author_id, author, text, payload, token, seed,"
+        " received_at, made, state, attempts, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+        [(e.key, e.place.platform, e.place.workspace, e.place.channel, e.place.thread, e.author_id, e.author, e.text,
+          json.dumps(e.payload, ensure_ascii=False), e.token, e.seed, e.received_at, _place_json(e.made), PENDING, now)
+         for e in fresh])
+    files = [(e.key, n, f.filename, f.content_type, f.data) for e in fresh for n, f in enumerate(e.files)]
+    if files:
+        await db.executemany("INSERT INTO inbox_files VALUES (?, ?, ?, ?, ?)", files)
+    return new
 
 
 def _place_json(place: Place | None) -> str | None:
