@@ -405,7 +405,8 @@ def verify(driver: Driver, sent: list[Sent], db: Path) -> dict[str, int]:
     for s in acked:
         _, result = inbox[s.key]  # acknowledged, so stored
         if result and result.get("error"):
-            errors += 1  # one clear error (say, put aside after crashing the bot three times)
+            errors += 1  # one clear error (say, put aside after it was cut short at three restarts)
+            print(f"\n{s.tag}: {result['text']}")
             continue
         job, _, thread = job_of[s.tag]
         assert job in posted and (s.thread, job) in panels and thread == s.thread, s
