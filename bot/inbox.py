@@ -315,11 +315,21 @@ class Inbox:
             await replay(entry)
         except Exception:
             log.exception("could not process recovered command %s", entry.key)
+            if entry.key in self._recovered:  # it failed before it started (its thread is gone ...)
+                await self._table.count_attempts([entry.key])  # so it is put aside after a few tries
+            elif entry.state == DONE and entry.key in self._reserved:
+                await self._table.finish(entry.key, FAILED)  # not even its answer can be given
         finally:
+            self._recovered.discard(entry.key)
             self._in_hand.pop(entry.key, None)
             slot = self._reserved.pop(entry.key, None)
             if slot is not None:  # the adapter never got to it: free its lane
                 self._release(entry.key, slot)
+
+    async def wait_recovered(self, platform: str) -> None:
+        """Waits until every command `recover` handed back to the platform is handled (or failed)."""
+        while tasks := self._replays.get(platform):
+            await asyncio.wait(set(tasks))
 
     async def stop(self, platform: str) -> None:
         """The platform is going away: its recovered commands still in hand wait for the next start.

@@ -390,3 +390,23 @@ async def test_the_write_lock_lets_urgent_writers_go_first_and_survives_cancella
     await asyncio.gather(*tasks, return_exceptions=True)
     assert order == ["inbox-1", "inbox-2", "job-1", "job-2"]
     await asyncio.wait_for(lock.acquire(), 1)  # and it is free again
+
+
+async def test_a_command_whose_thread_is_gone_is_tried_a_few_times_then_dropped(tmp_path: Path) -> None:
+    settings = Settings(database=str(tmp_path / "w.db"))
+    async with open_app(settings, renderer=SketchRenderer()) as app:
+        assert await app.inbox.accept(entry("k-orphan", "/world show"))
+    tries = 0
+    for _ in range(6):
+        async with open_app(settings, renderer=SketchRenderer()) as app:
+
+            async def replay(e: InboxEntry) -> None:
+                nonlocal tries
+                tries += 1
+                raise LookupError("Unknown Channel")  # the adapter cannot even rebuild the command
+
+            app.inbox.hold("test")
+            if await app.inbox.recover("test", replay):
+                await asyncio.wait_for(app.inbox.wait_recovered("test"), 10)
+            left = await states(app)
+    assert tries == 4 and left == {"k-orphan": FAILED}  # three tries, one to tell, then never again
