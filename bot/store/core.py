@@ -3,8 +3,11 @@
 One aiosqlite connection in WAL mode. Writes that belong together run in one
 `BEGIN IMMEDIATE` transaction, serialised by a lock (aiosqlite shares one connection, so two
 coroutines must never interleave inside a transaction); inbox rows, which a platform waits for,
-go first. A command's own transaction also marks its inbox row done (bot/store/inbox.py). Images
-are files named by sha256 under `<db folder>/blobs/`, written before the row that names them.
+go first. The transaction that carries out a command (events + job, a new world) also marks its
+inbox row done: a new write of that kind calls `self.inbox.complete(db)` inside it and
+`self.inbox.committed(...)` after it (bot/store/inbox.py); idempotent writes (blobs, job states)
+do not. Images are files named by sha256 under `<db folder>/blobs/`, written before the row that
+names them.
 """
 
 from __future__ import annotations
