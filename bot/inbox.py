@@ -118,7 +118,7 @@ class Inbox:
     """Accepts, orders, processes once and recovers the commands of every platform (one per process)."""
 
     def __init__(self, table: InboxStore, *, keep_s: float = 24 * 3600.0, world_wait_s: float = 60.0,
-                 max_attempts: int = 3) -> None:
+                 max_attempts: int = 5) -> None:
         self._table = table
         self.keep_s = keep_s
         self.world_wait_s = world_wait_s

@@ -81,7 +81,7 @@ class Driver(Protocol):
 
 
 class Child:
-    """One life of the bot process."""
+    """The bot process; `start` begins a new life, `kill` ends it."""
 
     def __init__(self, config: Path, env: dict[str, str], log: Path) -> None:
         self.config, self.env, self.log = config, env, log
@@ -115,7 +115,8 @@ class Child:
             await asyncio.shield(self.serving)
 
     async def kill(self) -> None:
-        assert self.proc is not None
+        if self.proc is None:
+            return
         if self.proc.returncode is None:
             self.proc.send_signal(signal.SIGKILL)
         await self.proc.wait()
@@ -127,12 +128,14 @@ class Child:
             self.serving.exception()  # retrieved: killed before serving is no error here
 
     async def stop(self) -> int:
+        """SIGTERM, as an operator stops it; its exit code (a SIGKILL follows if it hangs)."""
         assert self.proc is not None
         self.proc.send_signal(signal.SIGTERM)
-        async with asyncio.timeout(60):
-            code = await self.proc.wait()
-        await self.kill()
-        return code
+        try:
+            async with asyncio.timeout(60):
+                return await self.proc.wait()
+        finally:
+            await self.kill()
 
 
 # ---------------------------------------------------------------- Discord
@@ -329,14 +332,20 @@ async def crash_run(driver: Driver, tmp_path: Path) -> tuple[list[Sent], Path]:
     config.write_text(json.dumps(driver.config(db)))
     log = tmp_path / "bot.log"
     child = Child(config, driver.env(), log)
+    try:
+        return await _lives(driver, rng, child, db)
+    finally:
+        await child.kill()  # whatever failed, no bot is left behind
+
+
+async def _lives(driver: Driver, rng: random.Random, child: Child, db: Path) -> tuple[list[Sent], Path]:
     await child.start()
     await child.wait_serving()
     threads = [await driver.new_world(i % PEOPLE, f"World {i}") for i in range(THREADS)]
     sent: list[Sent] = []
     for round_ in range(KILLS):
         if round_:
-            child = Child(config, driver.env(), log)
-            await child.start()
+            await child.start()  # the next life
         moment = rng.randint(1, 8 * BURST)
         if round_ and rng.random() < 0.15:  # killed while starting (and recovering), or as soon as it serves
             target = driver.activity() + max(1, moment // 4)
@@ -354,7 +363,6 @@ async def crash_run(driver: Driver, tmp_path: Path) -> tuple[list[Sent], Path]:
         await child.kill()
         await driver.settle(sent)
     # The last life: re-sent events, then everything still in hand, then a clean stop.
-    child = Child(config, driver.env(), log)
     await child.start()
     await child.wait_serving()
     await driver.resend(sent)
@@ -405,8 +413,11 @@ def verify(driver: Driver, sent: list[Sent], db: Path) -> dict[str, int]:
     for s in acked:
         _, result = inbox[s.key]  # acknowledged, so stored
         if result and result.get("error"):
-            errors += 1  # one clear error (say, put aside after it was cut short at three restarts)
-            print(f"\n{s.tag}: {result['text']}")
+            # One clear error: the only one expected here is a command put aside because the bot was
+            # killed while it was under way at five restarts in a row (kills right after a start hit
+            # the oldest recovered commands first).
+            assert result["text"].startswith("⚠️ I could not finish this command"), result
+            errors += 1
             continue
         job, _, thread = job_of[s.tag]
         assert job in posted and (s.thread, job) in panels and thread == s.thread, s
@@ -423,5 +434,5 @@ async def test_sigkill_twenty_times_loses_nothing_acknowledged_and_posts_nothing
         figures = verify(driver, sent, db)
     print(f"\n{platform}: {figures}")
     assert figures["acknowledged"] >= KILLS * BURST // 2  # the kills did not simply stop everything
-    assert figures["errors"] <= 2
+    assert figures["errors"] <= 3
 

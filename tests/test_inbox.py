@@ -136,7 +136,8 @@ async def test_a_done_command_is_answered_after_a_restart_but_never_run_again(tm
 
         app.inbox.hold("test")
         assert await app.inbox.recover("test", replay) == 1
-        await asyncio.wait_for(answered.wait(), 10)
+        await asyncio.wait_for(app.inbox.wait_recovered("test"), 10)
+        assert answered.is_set()
         assert replayed[0].text.startswith("🎨 Panel 1")
         assert (await states(app))["k-1"] == ANSWERED
         world = await app.service.world(await app.service.world_id_for(PLACE) or "")
@@ -154,19 +155,20 @@ async def test_keys_are_accepted_once_even_across_restarts(tmp_path: Path) -> No
 
 
 async def test_a_burst_of_rows_is_written_in_few_transactions(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
-    opened = 0
-    transaction = app.store.transaction
+    groups: list[int] = []
+    write = app.store.inbox._write
 
-    def counting(urgent: bool = False):  # type: ignore[no-untyped-def]
-        nonlocal opened
-        opened += 1
-        return transaction(urgent)
+    def counting(entries, finishes):  # type: ignore[no-untyped-def]
+        groups.append(len(entries))
+        return write(entries, finishes)
 
-    monkeypatch.setattr(app.store, "transaction", counting)
+    monkeypatch.setattr(app.store.inbox, "_write", counting)
     files = (Attachment("ref.png", b"\x89PNG data", "image/png"),)
     results = await asyncio.gather(*(app.inbox.accept(entry(f"k-{i}", "/world show", files=files))
                                      for i in range(20)))
-    assert all(results) and opened <= 3  # one for the first row, one or two for the rest
+    assert all(results) and sum(groups) == 20 and len(groups) <= 2  # the first row, then the rest together
+    assert await asyncio.gather(app.inbox.accept(entry("k-20", "/help")), app.inbox.accept(entry("k-20", "/help"))) \
+        == [True, False]
     (first, *_) = await app.store.inbox.unfinished("test")
     assert first.files == files and first.key == "k-0"
 
@@ -315,10 +317,10 @@ async def test_a_command_that_keeps_crashing_the_bot_is_put_aside(tmp_path: Path
     settings = Settings(database=str(tmp_path / "w.db"))
     async with open_app(settings, renderer=SketchRenderer()) as app:
         assert await app.inbox.accept(entry("k-poison", "/world show"))
-    for n in range(4):
+    for n in range(6):
         async with open_app(settings, renderer=SketchRenderer()) as app:
             seen, answered, reached = await _replay_crashing(app)
-        if n < 3:
+        if n < 5:
             assert seen[0].attempts == n and answered == [] and reached == ["execute"]
     assert reached == ["answer"] and "could not finish this command" in answered[0].text and answered[0].error
     async with open_app(settings, renderer=SketchRenderer()) as app:
@@ -397,7 +399,7 @@ async def test_a_command_whose_thread_is_gone_is_tried_a_few_times_then_dropped(
     async with open_app(settings, renderer=SketchRenderer()) as app:
         assert await app.inbox.accept(entry("k-orphan", "/world show"))
     tries = 0
-    for _ in range(6):
+    for _ in range(8):
         async with open_app(settings, renderer=SketchRenderer()) as app:
 
             async def replay(e: InboxEntry) -> None:
@@ -409,4 +411,24 @@ async def test_a_command_whose_thread_is_gone_is_tried_a_few_times_then_dropped(
             if await app.inbox.recover("test", replay):
                 await asyncio.wait_for(app.inbox.wait_recovered("test"), 10)
             left = await states(app)
-    assert tries == 4 and left == {"k-orphan": FAILED}  # three tries, one to tell, then never again
+    assert tries == 6 and left == {"k-orphan": FAILED}  # five tries, one to tell, then never again
+
+
+async def test_a_follower_spawned_while_the_pool_closes_does_not_keep_it_open() -> None:
+    from bot.platforms.common import TaskPool
+
+    pool, answered, forever = TaskPool("test", grace_s=5), asyncio.Event(), asyncio.Event()
+    await pool.start()
+
+    async def follow() -> None:
+        await forever.wait()  # progress of a render that will not finish before the process stops
+
+    async def work() -> None:
+        await answered.wait()
+        pool.spawn(follow(), follower=True)  # answered during the grace period, then follows the render
+
+    pool.spawn(work())
+    closing = asyncio.create_task(pool.close())
+    await asyncio.sleep(0)  # one loop turn: close() has begun
+    answered.set()
+    await asyncio.wait_for(closing, 5)

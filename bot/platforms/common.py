@@ -221,6 +221,9 @@ class TaskPool:
         if self._group is None:
             work.close()
             raise RuntimeError(f"{self.name}: the task pool is not running")
+        if follower and self._stop.is_set():
+            work.close()  # closing: followers were cancelled already, and a late one would keep close() waiting
+            return
         task = self._group.create_task(self._guard(work, on_error))
         tasks = self._followers if follower else self._work
         tasks.add(task)

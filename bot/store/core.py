@@ -56,7 +56,7 @@ class Store:
         self.path = path
         self.blob_dir = path.parent / "blobs"
         self._write = WriteLock()
-        self.inbox = InboxTable(self)  # its rows are marked done by the command's own transaction below
+        self.inbox = InboxTable(self, path, self._write)  # rows marked done by the command's own transaction
 
     @classmethod
     @asynccontextmanager
@@ -71,7 +71,10 @@ class Store:
             await db.execute("PRAGMA busy_timeout=5000")
             store = cls(db, p)
             await store._migrate()
-            yield store
+            try:
+                yield store
+            finally:
+                await store.inbox.close()
 
     async def _migrate(self) -> None:
         await self._db.execute(
@@ -88,9 +91,8 @@ class Store:
                 await db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, time.time()))
 
     @asynccontextmanager
-    async def transaction(self, urgent: bool = False) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction; `urgent` ones (someone waits for their acknowledgement) go first."""
-        await self._write.acquire(urgent)
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        await self._write.acquire()
         try:
             await self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -103,9 +105,12 @@ class Store:
             self._write.release()
 
     async def fetch_all(self, sql: str, args: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        """Rows of one read (for the store's own modules; SQL stays inside bot/store/)."""
-        async with self._db.execute(sql, tuple(args)) as cur:
-            return list(await cur.fetchall())
+        """Rows of one read (for the store's own modules; SQL stays inside bot/store/).
+
+        Executed and fetched in one step on the connection's thread: a statement left open between
+        two steps would hold a read snapshot that the inbox's writer connection can make stale, and
+        a transaction begun meanwhile on this connection would then fail with "database is locked"."""
+        return list(await self._db.execute_fetchall(sql, tuple(args)))
 
     # ------------------------------------------------------------ worlds and bindings
 

@@ -2,39 +2,55 @@
 
 Rows are written before the platform is acknowledged, so their writes are grouped: whatever arrives
 while a transaction is in flight is committed together in the next one (one fsync for a burst of
-twenty people, not twenty). A command's own write transaction (events + job, a new world) marks its
-row done through `complete`, inside that transaction: see bot/inbox.py for the whole life of a row.
+twenty people, not twenty). A group is written by a thread of its own on a second connection, in
+one hop from the event loop (a busy loop makes every await of an aiosqlite statement cost a turn),
+while it holds the store's write lock, first in line: the two connections never write at once.
+A command's own write transaction (events + job, a new world) marks its row done through
+`complete`, inside that transaction: see bot/inbox.py for the whole life of a row.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, contextmanager
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Any, Protocol
 
 import aiosqlite
 
 from bot.context import Attachment, Place
 from bot.inbox import DONE, PENDING, InboxEntry, Receipt
+from bot.store.lock import WriteLock
+
+_INSERT = ("INSERT OR IGNORE INTO inbox (key, platform, workspace, channel, thread, author_id, author, text, payload,"
+           " token, seed, received_at, made, state, attempts, updated_at)"
+           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)")
+_FINISH = "UPDATE inbox SET state=?, result=COALESCE(?, result), updated_at=? WHERE key=?"
 
 
 class _Database(Protocol):
     """What the table needs of the Store (bot.store.core)."""
 
-    def transaction(self, urgent: bool = False) -> AbstractAsyncContextManager[aiosqlite.Connection]: ...
+    def transaction(self) -> AbstractAsyncContextManager[aiosqlite.Connection]: ...
     async def fetch_all(self, sql: str, args: Iterable[Any] = ()) -> list[aiosqlite.Row]: ...
 
 
 class InboxTable:
-    def __init__(self, db: _Database) -> None:
+    def __init__(self, db: _Database, path: Path, lock: WriteLock) -> None:
         self._db = db
+        self._path = path
+        self._lock = lock  # the store's write lock
         self._adds: list[tuple[InboxEntry, asyncio.Future[bool]]] = []
         self._finishes: list[tuple[tuple[Any, ...], asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._writer: ThreadPoolExecutor | None = None
+        self._conn: sqlite3.Connection | None = None  # the writer thread's own
         self._completing: ContextVar[Receipt | None] = ContextVar("inbox_completing", default=None)
 
     # ------------------------------------------------------------ grouped writes
@@ -44,29 +60,69 @@ class InboxTable:
             self._flusher = asyncio.create_task(self._flush(), name="inbox-writes")
 
     async def _flush(self) -> None:
-        # A handful of statements per group, whatever its size: on a busy event loop every await counts.
+        loop = asyncio.get_running_loop()
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="inbox-writer")
         while self._adds or self._finishes:
             adds, self._adds = self._adds, []
             finishes, self._finishes = self._finishes, []
+            await self._lock.acquire(urgent=bool(adds))  # a platform waits for the adds
             try:
-                async with self._db.transaction(urgent=bool(adds)) as db:  # a platform waits for the adds
-                    new = await _insert(db, [entry for entry, _ in adds])
-                    if finishes:
-                        await db.executemany("UPDATE inbox SET state=?, result=COALESCE(?, result), updated_at=?"
-                                             " WHERE key=?", [args for args, _ in finishes])
+                new = await loop.run_in_executor(self._writer, self._write, [entry for entry, _ in adds],
+                                                 [args for args, _ in finishes])
             except Exception as e:
                 for _, future in [*adds, *finishes]:
                     future.set_exception(e)
                 continue
+            finally:
+                self._lock.release()
             for (_, added), is_new in zip(adds, new, strict=True):
                 added.set_result(is_new)
             for _, finished in finishes:
                 finished.set_result(None)
 
+    def _write(self, entries: list[InboxEntry], finishes: list[tuple[Any, ...]]) -> list[bool]:
+        """One group in one transaction (on the writer thread); for each entry, whether its key was new."""
+        if self._conn is None:
+            self._conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+            for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=5000"):
+                self._conn.execute(f"PRAGMA {pragma}")
+        conn, now = self._conn, time.time()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            new = []
+            for e in entries:
+                p = e.place
+                added = conn.execute(_INSERT, (
+                    e.key, p.platform, p.workspace, p.channel, p.thread, e.author_id, e.author, e.text,
+                    json.dumps(e.payload, ensure_ascii=False), e.token, e.seed, e.received_at, _place_json(e.made),
+                    PENDING, now)).rowcount == 1
+                if added and e.files:
+                    conn.executemany("INSERT INTO inbox_files VALUES (?, ?, ?, ?, ?)",
+                                     [(e.key, n, f.filename, f.content_type, f.data) for n, f in enumerate(e.files)])
+                new.append(added)
+            if finishes:
+                conn.executemany(_FINISH, finishes)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return new
+
     async def drain(self) -> None:
-        """Waits for the writes in hand (before the database closes)."""
+        """Waits for the writes in hand."""
         while self._flusher is not None and not self._flusher.done():
             await asyncio.wait({self._flusher})
+
+    async def close(self) -> None:
+        """Writes what is in hand, then closes the writer's connection (before the store closes)."""
+        await self.drain()
+        if self._writer is not None:
+            if self._conn is not None:
+                await asyncio.get_running_loop().run_in_executor(self._writer, self._conn.close)
+                self._conn = None
+            await asyncio.to_thread(self._writer.shutdown)
+            self._writer = None
 
     # ------------------------------------------------------------ rows
 
@@ -149,34 +205,6 @@ class InboxTable:
         """After that transaction committed (never before: a rollback must leave the row pending)."""
         if receipt is not None:
             receipt.done = True
-
-
-async def _insert(db: aiosqlite.Connection, entries: list[InboxEntry]) -> list[bool]:
-    """Inserts the entries whose key is new; for each entry, whether it was (a key twice: the first)."""
-    if not entries:
-        return []
-    keys = list({e.key for e in entries})
-    existing: set[str] = set()
-    for i in range(0, len(keys), 500):
-        chunk = keys[i:i + 500]
-        async with db.execute(f"SELECT key FROM inbox WHERE key IN ({','.join('?' * len(chunk))})", chunk) as cur:
-            existing.update(r[0] for r in await cur.fetchall())
-    new = []
-    for e in entries:
-        new.append(e.key not in existing)
-        existing.add(e.key)
-    fresh = [e for e, is_new in zip(entries, new, strict=True) if is_new]
-    now = time.time()
-    await db.executemany(
-        "INSERT INTO inbox (key, platform, workspace, channel, thread, author_id, author, text, payload, token, seed,"
-        " received_at, made, state, attempts, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
-        [(e.key, e.place.platform, e.place.workspace, e.place.channel, e.place.thread, e.author_id, e.author, e.text,
-          json.dumps(e.payload, ensure_ascii=False), e.token, e.seed, e.received_at, _place_json(e.made), PENDING, now)
-         for e in fresh])
-    files = [(e.key, n, f.filename, f.content_type, f.data) for e in fresh for n, f in enumerate(e.files)]
-    if files:
-        await db.executemany("INSERT INTO inbox_files VALUES (?, ?, ?, ?, ?)", files)
-    return new
 
 
 def _place_json(place: Place | None) -> str | None:
