@@ -432,3 +432,25 @@ async def test_a_follower_spawned_while_the_pool_closes_does_not_keep_it_open() 
     await asyncio.sleep(0)  # one loop turn: close() has begun
     answered.set()
     await asyncio.wait_for(closing, 5)
+
+
+async def test_reads_writes_and_inbox_rows_at_once_never_find_the_database_locked(app: App) -> None:
+    """The inbox writes on a connection of its own: the store's reads must not pin a stale snapshot."""
+    await new_world(app)
+    world_id = await app.service.world_id_for(PLACE) or ""
+
+    async def read() -> None:
+        for _ in range(60):
+            await app.store.records(world_id)
+            await app.store.world_for(PLACE.key())
+
+    async def write(n: int) -> None:
+        for i in range(30):
+            await app.service.execute_text(f"/scene place{n}-{i}", ADA, PLACE)
+
+    async def arrive(n: int) -> None:
+        for i in range(30):
+            await app.inbox.accept(entry(f"k-{n}-{i}", "/help"))
+
+    await asyncio.gather(*(read() for _ in range(3)), *(write(n) for n in range(2)), *(arrive(n) for n in range(3)))
+    assert len(await app.store.inbox.states("test")) == 1 + 90
