@@ -94,7 +94,7 @@ class Interactions:
         try:
             await self._run(asked, entry, None)
         except Exception:
-            await self.answer(asked, Reply(kit.SOMETHING_WENT_WRONG, ephemeral=True))  # type: ignore[arg-type]
+            await self.answer(asked, Reply(kit.SOMETHING_WENT_WRONG, ephemeral=True))
             raise
 
     async def _entry(self, interaction: discord.Interaction[Any], command: c.Command, text: str,

@@ -154,7 +154,7 @@ class SlackPlatform:
 
     def _build_bolt(self) -> AsyncApp:
         # process_before_response: bolt runs our listeners inline instead of in futures it drops;
-        # they only ack and spawn a tracked task, so the answer still leaves at once.
+        # they only store the command, ack and spawn a tracked task, so the answer still leaves at once.
         bolt = AsyncApp(client=self.client, signing_secret=self._signing_secret, name="worldloom",
                         process_before_response=True,
                         request_verification_enabled=self.config.mode == "http")
