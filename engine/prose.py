@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from engine.appearance import character_text
+from engine.comic.speech import strip_speech
 from engine.jobs import Capabilities
 from engine.prompt import PromptSpec, estimate_tokens, light_text, location_text, negative_text, time_phrase
 from engine.references import ReferenceChoice, choose_references
@@ -71,8 +72,9 @@ def _parts(world: World, shot: Shot, refs: ReferenceChoice, word: str, instructi
         else:
             head = c.name
         parts.append(("character", sentence(f"{head}: {looks}" if looks else head)))
-    if shot.action.strip():
-        parts.append(("action", sentence(shot.action)))
+    action = strip_speech(shot.action)  # quoted speech goes into balloons: image models would letter it
+    if action.strip():
+        parts.append(("action", sentence(action)))
     loc = world.location(sc.location)
     if sc.location:
         where = location_text(loc.name, loc.description) if loc else location_text(sc.location, "")
