@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from bot.config import Settings
@@ -85,15 +85,19 @@ async def open_app(settings: Settings, renderer: Renderer | None = None,
         async with engine:
             # Capabilities are final once the engine has loaded the renderer.
             caps: Capabilities = renderer.capabilities
+            # reference_mode = "off": no reference images at all, whichever the model (and no anchoring).
+            references = caps.reads_images and str(settings.engine.get("reference_mode", "")) != "off"
+            if not references:
+                caps = replace(caps, max_references=0)
             outbox = Outbox(store, engine)
-            previous = float(settings.engine.get("previous_panel_reference", 0.3)) if caps.reads_images else 0.0
+            previous = float(settings.engine.get("previous_panel_reference", 0.3)) if references else 0.0
             target = Target(renderer=renderer.name, capabilities=caps, budget=settings.prompt_budget,
                             count_tokens=getattr(renderer, "count_tokens", None), previous_weight=previous)
             llm = planner or await _llm_planner(settings)
             service = WorldService(store, engine, outbox, target=target, limits=settings.limits,
                                    planner=llm.plan if llm else plan, planner_blocks=llm is not None)
             # Automatic anchoring only helps renderers that read images; the storyboard reads words.
-            if caps.reads_images and bool(settings.engine.get("auto_anchor", True)):
+            if references and bool(settings.engine.get("auto_anchor", True)):
                 outbox.subscribe(service.on_panel_rendered)
             log.info("worldloom ready: database %s, renderer %s, planner %s", settings.database, renderer.name,
                      "llm" if llm else "rule")

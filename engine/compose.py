@@ -233,7 +233,7 @@ def panel_record(world: World, panel: Panel, renderer: str) -> dict[str, Any]:
         "scene": {"location": s.location, "time_of_day": s.time_of_day, "lighting": s.lighting,
                   "weather": s.weather},
         "characters": characters, "references": list(panel.references), "dropped": list(panel.dropped),
-        "take": panel.take, "notes": list(panel.prompt_notes),
+        "notes": list(panel.prompt_notes),  # references left out, --no folded into the prompt
     }
 
 

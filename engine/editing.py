@@ -54,6 +54,9 @@ def compose_edit(world: World, records: list[Record], index: int, instruction: s
                        edit=old.index if edits_image else None, instruction=text if edits_image else "")
     spec = drawn.spec
     understood = p.notes or ("nothing in the world changes: the words go into the picture",)
+    if p.events and not latest:
+        understood = (*understood, f"an older panel: only this take shows the change, the world after panel "
+                                   f"{old.index} stays as it was")
     panel = replace(old, shot=shot, prompt=spec.prompt, negative_prompt=spec.negative, dropped=spec.dropped,
                     references=spec.references, prompt_notes=spec.notes, take=old.take + 1, command=command,
                     author=author.name, notes=(f"edit: {text}", *understood))
