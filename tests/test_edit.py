@@ -5,7 +5,7 @@ changes the world from then on, an older one only that take."""
 from __future__ import annotations
 
 from bot.app import App
-from bot.context import Reply
+from bot.context import Attachment, Reply
 from bot.grammar import parse
 from engine.world import World
 from tests.conftest import ADA, BEN, PLACE
@@ -106,6 +106,21 @@ async def test_only_sure_edits_change_anything(app: App, outlet: RecordingOutlet
     await say(app, "/edit 3 make Ana's scarf yellow")
     assert (await world_of(app)).character("Ana").appearance()["wearing"] == ["a yellow scarf"]
     assert (await world_of(app)).character("Mira").appearance()["wearing"] == ["a blue scarf"]
+
+
+async def test_an_edited_world_exports_and_imports_with_its_takes(app: App) -> None:
+    await start(app)
+    await say(app, "/edit 3 make Mira's scarf red")
+    await say(app, "/edit 2 remove the lantern")
+    exported = await say(app, "/world export")
+    ((name, data),) = exported.files
+    other = PLACE.__class__("test", "ws", "chan", "thread-2")
+    reply = await app.service.execute_text("/world import", ADA, other, [Attachment(name, data)])
+    assert not reply.error, reply.text
+    copy = await app.service.world(await app.service.world_id_for(other) or "")
+    world = await world_of(app)
+    assert copy.panels == world.panels and copy.characters == world.characters
+    assert copy.panel(2).take == 1 and "edit: remove the lantern" in copy.panel(2).notes
 
 
 async def test_bad_edits_are_refused_and_change_nothing(app: App) -> None:

@@ -133,3 +133,16 @@ async def test_edit_sends_the_panel_as_image_one_with_the_instruction(
     assert world.panel(3).take == 1 and world.character("Mira").appearance()["wearing"] == ["a red scarf"]
     takes = await app.store.panel_takes(world_id)
     assert takes[(3, 1)].image is not None and takes[(3, 1)].image != panel3
+
+
+async def test_reference_mode_off_sends_no_images_and_anchors_nothing(
+        tmp_path: Path, klein_dir: Path, calls: list[dict[str, Any]]) -> None:
+    settings = Settings(database=str(tmp_path / "off.db"), renderer="tiny",
+                        engine={"tiny_pipeline": "flux2-klein", "tiny_dir": str(klein_dir), "reference_mode": "off"})
+    async with open_app(settings) as app:
+        await story(app)
+        await say(app, "/continue Mira hands Tom a mug")
+        world = await app.service.world(await app.service.world_id_for(PLACE) or "")
+        assert not world.character("Tom").references  # no automatic anchoring
+        assert len(calls) == 3 and all("image" not in call for call in calls)
+        assert "Mira is the character" not in calls[-1]["prompt"][0]  # no "image N" without images

@@ -11,7 +11,7 @@ from bot.app import App, open_app
 from bot.cli import main
 from bot.config import Settings
 from bot.context import Reply
-from bot.grammar import parse
+from bot.grammar import GrammarError, parse
 from bot.platforms.console import PLACE as CONSOLE
 from engine.comic.page import PageOptions
 from tests.conftest import ADA, PLACE
@@ -87,3 +87,21 @@ async def test_a_world_without_drawn_panels_has_no_pages(app: App) -> None:
 def test_export_formats_parse() -> None:
     assert parse("/world export --cbz").format == "cbz"  # type: ignore[attr-defined]
     assert parse("/world export").format == "world"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("line", "span"), [
+    ("/page", (None, None)), ("/page 3-8", (3, 8)), ("/page 3 - 8", (3, 8)), ("/page 3–8", (3, 8)),
+    ("/page 5", (5, 5)), ("/page 4-", (4, None)), ("/page -4", (None, 4)), ("/page #2..#6", (2, 6)),
+])
+def test_page_ranges_parse(line: str, span: tuple[int | None, int | None]) -> None:
+    command = parse(line)
+    assert (command.first, command.last) == span  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("/page 1-2-3", "FROM-TO"), ("/page 0", "PANEL must be"), ("/world export --pdf --cbz", "choose one"),
+    ("/world export --format zip", "must be one of world, pdf, cbz"), ("/world export --pdf=yes", "takes no value"),
+])
+def test_bad_page_and_export_lines_are_refused(line: str, message: str) -> None:
+    with pytest.raises(GrammarError, match=message):
+        parse(line)

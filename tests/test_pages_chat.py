@@ -64,6 +64,13 @@ async def test_discord_posts_pages_and_attaches_the_pdf_and_cbz(fake: FakeDiscor
             (attachment,) = reply["attachments"]
             assert attachment["filename"] == f"harbour-night.{fmt}" and int(reply["channel_id"]) == thread
             check(discord_file(fake, attachment), pages)
+
+        # /edit from its slash command: a new take, its command line as typed.
+        ix = await fake.slash("edit", alice, thread, panel=2, text="make her scarf red")
+        assert "Panel 2 (take 2)" in (await fake.wait_for_reply(ix))["content"]
+        await app.outbox.wait_idle()
+        edited = (await app.service.world(world_id)).panel(2)
+        assert edited.take == 1 and edited.command == "/edit 2 make her scarf red"
     export = next(o for o in fake.commands["world"]["options"] if o["name"] == "export")
     (fmt_option,) = export["options"]
     assert fmt_option["name"] == "format" and [c["value"] for c in fmt_option["choices"]] == ["world", "pdf", "cbz"]
