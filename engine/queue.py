@@ -143,6 +143,8 @@ class Engine:
             self._resolve(entry, RenderCancelled("the engine is shutting down"))
         for entry in self._active.values():
             entry.cancelled = True  # the progress callback now asks the renderer to stop
+        if self.backend is not None:
+            self.backend.cancel(list(self._active))  # remote workers hear it through the backend
         if self._thread is not None:
             await self._join()
         if self.backend is not None and self._dispatcher is not None:
@@ -152,7 +154,6 @@ class Engine:
         """Let the workers stop what they render (they were told to), then stop the workers."""
         self._kick()
         await dispatcher
-        backend.cancel(list(self._active))
         if self._inflight:
             # A worker that is restarting cannot hear the cancel: do not wait for it for long.
             await asyncio.wait(set(self._inflight), timeout=30)
