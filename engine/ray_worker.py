@@ -118,17 +118,12 @@ class RenderWorker:
 
     async def _localise(self, jobs: Sequence[RenderJob], images: Images) -> list[RenderJob]:
         """The jobs with their reference paths pointing at copies on this node."""
-        paths: dict[str, str] = {}
-        for path, (digest, data) in images.items():
-            target = self._refs / f"{digest}{Path(path).suffix.lower()}"
-            if not target.exists():
-                content = data if isinstance(data, bytes) else await data
-                tmp = target.with_suffix(target.suffix + ".part")
-                tmp.write_bytes(content)
-                tmp.replace(target)
-            paths[path] = str(target)
+        paths = {path: self._refs / f"{digest}{Path(path).suffix.lower()}" for path, (digest, _) in images.items()}
+        missing = await asyncio.to_thread(lambda: [p for p, target in paths.items() if not target.exists()])
+        contents = {p: images[p][1] if isinstance(images[p][1], bytes) else await images[p][1] for p in missing}
+        await asyncio.to_thread(_write_all, {paths[p]: data for p, data in contents.items()})
         return [
-            replace(j, references=tuple(replace(r, path=paths.get(r.path, r.path)) for r in j.references))
+            replace(j, references=tuple(replace(r, path=str(paths.get(r.path, r.path))) for r in j.references))
             if j.references
             else j
             for j in jobs
@@ -138,3 +133,10 @@ class RenderWorker:
         self.renderer.close()
         self._pool.shutdown(wait=False)
         shutil.rmtree(self._refs, ignore_errors=True)
+
+
+def _write_all(files: Mapping[Path, bytes]) -> None:
+    for target, data in files.items():
+        tmp = target.with_suffix(target.suffix + ".part")
+        tmp.write_bytes(data)
+        tmp.replace(target)  # whole or absent: a reader never sees half a file
