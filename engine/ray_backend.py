@@ -82,6 +82,7 @@ class RayBackend:
         self.capabilities = Capabilities()
         self._actors: list[Any] = []
         self._busy: list[int] = []  # batches in flight per actor
+        self.rendered: list[int] = []  # batches each worker returned images for
         self._where: dict[str, int] = {}  # job id -> actor index, while in flight
         self._suspect: set[int] = set()  # died lately: not used while another is alive
         self._watchers: set[asyncio.Task[None]] = set()
@@ -101,6 +102,7 @@ class RayBackend:
         count, self._gpus = plan_workers(self.wanted, self.gpus_per_worker, resources)
         self._actors = [self._spawn() for _ in range(count)]
         self._busy = [0] * count
+        self.rendered = [0] * count
         try:
             infos = await asyncio.wait_for(
                 asyncio.gather(*(a.info.remote() for a in self._actors)), self.start_timeout_s
@@ -193,6 +195,7 @@ class RayBackend:
             for job in jobs:
                 self._where.pop(job.job_id, None)
         if outcome[0] == "done":
+            self.rendered[index] += 1
             return list(outcome[1])
         if outcome[0] == "cancelled":
             raise RenderCancelled()
@@ -214,6 +217,19 @@ class RayBackend:
         index = self._where.get(job_id)
         return None if index is None else self._actors[index]
 
+    def live_workers(self) -> int:
+        """Workers not seen dying lately (a dead one counts again once it answers)."""
+        return len(self._actors) - len(self._suspect)
+
+    async def revived(self) -> None:
+        """Wait until every worker seen dying has answered again (or been replaced)."""
+        while self._watchers:
+            await asyncio.gather(*self._watchers, return_exceptions=True)
+
+    async def worker_info(self) -> list[dict[str, Any]]:
+        """Each worker's info() (renderer, pid, host); waits for one that is restarting."""
+        return list(await asyncio.gather(*(a.info.remote() for a in self._actors)))
+
     def _pick(self) -> int:
         """The least busy worker, preferring those not seen dying lately."""
         live = [i for i in range(len(self._actors)) if i not in self._suspect] or range(len(self._actors))
@@ -229,21 +245,24 @@ class RayBackend:
         task.add_done_callback(self._watchers.discard)
 
     async def _revive(self, index: int, actor: Any) -> None:
+        import ray
         import ray.exceptions as rex
 
-        delay = 1.0
+        delay = 0.5
         while not self._closed:
             try:
                 await actor.info.remote()
                 break
+            except rex.ActorUnavailableError:
+                cap = 5.0  # Ray is restarting it (and loading the renderer): ask again soon
             except rex.RayError as exc:
-                # Dead for good (restarts exhausted, or killed for good): start a new one.
+                # Dead for good (restarts exhausted, killed for good, failed to load): a new one.
                 logger.warning("render worker %d is gone (%s): starting a new one", index, type(exc).__name__)
-                await asyncio.sleep(delay)  # a worker that cannot load must not spin
-                delay = min(delay * 2, 30.0)
-                if self._closed:
-                    return
+                ray.kill(actor, no_restart=True)
                 actor = self._actors[index] = self._spawn()
+                cap = 30.0  # one that cannot load must not reload in a tight loop
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, cap)
         self._suspect.discard(index)
         logger.info("render worker %d is back", index)
 
