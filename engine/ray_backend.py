@@ -89,7 +89,7 @@ class RayBackend:
         self._images: OrderedDict[tuple[str, int, int], tuple[str, Any]] = OrderedDict()
         self._images_lock = threading.Lock()
         self._gpus = 0.0
-        self._started_ray = False
+        self._connected = False
         self._closed = False
 
     # ------------------------------------------------------------ lifecycle
@@ -128,10 +128,10 @@ class RayBackend:
             return  # the caller's instance (tests, benchmarks); theirs to shut down
         if self.address:
             ray.init(address=self.address)
-            return
-        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-        ray.init(**{"include_dashboard": False, **self.ray_init})
-        self._started_ray = True
+        else:
+            os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+            ray.init(**{"include_dashboard": False, **self.ray_init})
+        self._connected = True  # close() disconnects (and stops a local instance)
 
     def _spawn(self) -> Any:
         import ray
@@ -150,7 +150,7 @@ class RayBackend:
         self._closed = True
         for task in self._watchers:
             task.cancel()
-        if not self._actors and not self._started_ray:
+        if not self._actors and not self._connected:
             return
         import ray
 
@@ -159,7 +159,7 @@ class RayBackend:
         self._actors = []
         with self._images_lock:
             self._images.clear()
-        if self._started_ray:
+        if self._connected:
             await asyncio.to_thread(ray.shutdown)
 
     # ------------------------------------------------------------ rendering

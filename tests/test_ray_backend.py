@@ -106,15 +106,18 @@ async def test_reference_images_travel_to_the_worker_as_bytes(engine: Engine, ti
 
 
 async def test_cancel_stops_a_running_job_and_drops_a_cancelled_batch_mates_result(engine: Engine) -> None:
+    images = engine.stats["images"]
     pair = [engine.submit(job(f"pair{i}", "dan", 40 + i, steps=30)) for i in range(2)]
-    alone = engine.submit(job("alone", "eve", 50, steps=30))
+    alone = engine.submit(job("alone", "eve", 50, steps=31))  # other steps: a batch of its own
     await asyncio.gather(mid_render(pair[0]), mid_render(alone))
     assert pair[0].cancel() and alone.cancel()
     with pytest.raises(RenderCancelled):
-        await asyncio.wait_for(alone.result(), TIMEOUT)  # its worker stopped the batch early
+        await asyncio.wait_for(alone.result(), TIMEOUT)
     with pytest.raises(RenderCancelled):
-        await asyncio.wait_for(pair[0].result(), TIMEOUT)  # rendered with its mate, the image is dropped
+        await asyncio.wait_for(pair[0].result(), TIMEOUT)
     assert (await asyncio.wait_for(pair[1].result(), TIMEOUT)).png.startswith(b"\x89PNG")
+    # The pair was rendered whole (its cancelled image dropped); the lone job's worker stopped early.
+    assert engine.stats["images"] - images == 2
 
 
 @pytest.mark.parametrize("how", ["ray.kill", "SIGKILL"])
