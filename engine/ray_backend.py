@@ -86,6 +86,7 @@ class RayBackend:
         self._where: dict[str, int] = {}  # job id -> actor index, while in flight
         self._suspect: set[int] = set()  # died lately: not used while another is alive
         self._watchers: set[asyncio.Task[None]] = set()
+        self._sending = asyncio.Lock()
         self._images: OrderedDict[tuple[str, int, int], tuple[str, Any]] = OrderedDict()
         self._images_lock = threading.Lock()
         self._gpus = 0.0
@@ -169,17 +170,20 @@ class RayBackend:
 
         lost = tuple(getattr(rex, n) for n in ("RayActorError", "WorkerCrashedError", "ObjectLostError",
                                                 "NodeDiedError", "OutOfMemoryError") if hasattr(rex, n))  # fmt: skip
-        if self._closed:
-            raise WorkerLost("the Ray backend is closed")
-        images = await asyncio.to_thread(self._put_images, jobs)
-        index = self._pick()
-        actor = self._actors[index]
-        self._busy[index] += 1
-        for job in jobs:
-            self._where[job.job_id] = index
+        async with self._sending:  # batches leave in the order the queue dispatched them
+            if self._closed:
+                raise WorkerLost("the Ray backend is closed")
+            has_refs = any(j.references for j in jobs)
+            images = await asyncio.to_thread(self._put_images, jobs) if has_refs else {}
+            index = self._pick()
+            actor = self._actors[index]
+            stream = actor.render.remote(list(jobs), images)
+            self._busy[index] += 1
+            for job in jobs:
+                self._where[job.job_id] = index
         outcome: tuple[Any, ...] = ("error", False, "the worker returned no outcome")
         try:
-            async for ref in actor.render.remote(list(jobs), images):
+            async for ref in stream:
                 item = await ref
                 if item[0] == "progress":
                     progress(*item[1:])

@@ -73,8 +73,10 @@ class RenderWorker:
         if self._lock is None:
             self._lock = asyncio.Lock()
         try:
-            local = await self._localise(jobs, images)
+            # Taken first: batches render in the order they arrive (the lock is first come,
+            # first served), whatever their reference images take to arrive.
             async with self._lock:
+                local = await self._localise(jobs, images) if images else list(jobs)
                 async for item in self._run(local):
                     yield item
         finally:
