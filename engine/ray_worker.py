@@ -60,6 +60,7 @@ class RenderWorker:
             "capabilities": self.renderer.capabilities,
             "pid": os.getpid(),
             "host": socket.gethostname(),
+            "cpu_s": time.process_time(),  # this process's CPU seconds so far (benchmarks)
         }
 
     def cancel(self, job_ids: Sequence[str]) -> None:

@@ -10,6 +10,8 @@ thread) and through the Ray backend with each number of workers, in interleaved 
 - ray_vs_local              1 Ray worker / the local backend (target >= 0.9)
 - start_s                   seconds until each engine had loaded its renderer(s)
 - bot_cpu_ms_per_image      CPU time of this (the bot's) process per image with Ray workers
+- worker_cpu_share          each Ray worker's CPU time / wall time (below 1: other processes had
+                            the cores; on a shared machine that, not Ray, bounds two_vs_one)
 
 Each worker, and the local backend, runs torch with one thread for the tiny renderer. On a
 machine with N GPUs, `--renderer diffusion --model M --device cuda --compare-workers 1,N`
@@ -32,6 +34,7 @@ from typing import Any
 from engine.build import build_engine
 from engine.jobs import RenderJob
 from engine.queue import Engine
+from engine.ray_backend import RayBackend
 
 
 def settings_for(args: argparse.Namespace, tiny_dir: str | None) -> dict[str, Any]:
@@ -56,15 +59,25 @@ def make_jobs(args: argparse.Namespace, n: int) -> list[RenderJob]:
     ]
 
 
-async def through(engine: Engine, jobs: list[RenderJob], tag: str, cpu_ms: list[float] | None = None) -> float:
-    """Images/s with every job submitted at once; appends this process's CPU ms per image to cpu_ms."""
+async def through(engine: Engine, jobs: list[RenderJob], tag: str, cpu: dict[str, list[float]] | None = None) -> float:
+    """Images/s with every job submitted at once.
+
+    With `cpu`: this process's CPU ms per image goes to cpu["bot"], and the Ray workers' CPU
+    seconds over wall seconds, per worker, to cpu["workers"] (1.0: each had a core to itself).
+    """
+    backend = engine.backend if isinstance(engine.backend, RayBackend) else None
+    before = [i["cpu_s"] for i in await backend.worker_info()] if backend and cpu is not None else []
     t0, c0 = time.perf_counter(), time.process_time()
     handles = [engine.submit(replace(j, job_id=f"{tag}-{j.job_id}")) for j in jobs]
     for handle in handles:
         await handle.result()
-    if cpu_ms is not None:
-        cpu_ms.append((time.process_time() - c0) * 1000 / len(jobs))
-    return len(jobs) / (time.perf_counter() - t0)
+    wall, used = time.perf_counter() - t0, time.process_time() - c0
+    if cpu is not None:
+        cpu["bot"].append(used * 1000 / len(jobs))
+        if backend is not None:
+            after = [i["cpu_s"] for i in await backend.worker_info()]
+            cpu["workers"].append(sum(a - b for a, b in zip(after, before, strict=True)) / wall / len(after))
+    return len(jobs) / wall
 
 
 async def started(args: argparse.Namespace, settings: dict[str, Any], workers: int | None) -> tuple[Engine, float]:
@@ -99,7 +112,7 @@ async def run(args: argparse.Namespace, counts: list[int]) -> dict[str, Any]:
     jobs = make_jobs(args, args.jobs)
     warm = make_jobs(args, max(counts) * args.max_batch)
     rates: dict[str, list[float]] = {"local": [], **{str(n): [] for n in counts}}
-    cpu: dict[str, list[float]] = {key: [] for key in rates}  # the bot process's share of the work
+    cpu: dict[str, dict[str, list[float]]] = {key: {"bot": [], "workers": []} for key in rates}
     start_s: dict[str, float] = {}
     engines: dict[str, Engine] = {}
     try:
@@ -135,7 +148,9 @@ async def run(args: argparse.Namespace, counts: list[int]) -> dict[str, Any]:
         "ray_images_per_s": {k: round(med(v), 3) for k, v in rates.items() if k != "local"},
         "start_s": {k: round(v, 1) for k, v in start_s.items()},
         # CPU the bot process spends per image while Ray workers render (queue, dispatch, results).
-        "bot_cpu_ms_per_image": {k: round(med(v), 2) for k, v in cpu.items() if k != "local"},
+        "bot_cpu_ms_per_image": {k: round(med(v["bot"]), 2) for k, v in cpu.items() if k != "local"},
+        # Each worker's CPU time over wall time: below 1 the workers waited for cores others used.
+        "worker_cpu_share": {k: round(med(v["workers"]), 2) for k, v in cpu.items() if k != "local"},
     }
     # Interleaved rounds pair up: the ratio of each round, then the median; else the medians' ratio.
     result.update(_ratios(rates if together else {k: [med(v)] for k, v in rates.items()}))
