@@ -9,12 +9,18 @@
 # that; the SQLite database and the image blobs live on the data volume. Secrets come from the
 # environment only (DISCORD_TOKEN, SLACK_BOT_TOKEN, SLACK_APP_TOKEN, SLACK_SIGNING_SECRET).
 # The image carries config.example.toml with renderer = "diffusion" and the database on /data;
-# mount your own file over /etc/worldloom/config.toml to change anything.
+# mount your own file over /etc/worldloom/config.toml to change anything. Its model is FLUX.2
+# [klein] 4B (Apache-2.0): about 20 GB of GPU memory, 13 GB with offload = "model"; on smaller
+# GPUs set model = "stable-diffusion-v1-5/stable-diffusion-v1-5" (docs/engine.md lists the rest).
 
-FROM nvidia/cuda:12.4.1-runtime-ubuntu22.04
+# CUDA 12.8: the first toolkit with Blackwell (sm_120) kernels; runs Ampere, Ada and Hopper too.
+FROM nvidia/cuda:12.8.1-runtime-ubuntu22.04
 
-ARG TORCH_VERSION=2.5.1
-ARG TORCH_INDEX=https://download.pytorch.org/whl/cu124
+# diffusers 0.42 and transformers 5 need torch >= 2.6. torchvision comes from the same index:
+# transformers' Qwen2-VL and Pixtral processors (Qwen-Image-Edit, FLUX.2 [dev]) need it.
+ARG TORCH_VERSION=2.8.0
+ARG TORCHVISION_VERSION=0.23.0
+ARG TORCH_INDEX=https://download.pytorch.org/whl/cu128
 
 ENV DEBIAN_FRONTEND=noninteractive \
     PYTHONUNBUFFERED=1 \
@@ -35,7 +41,7 @@ ENV PATH=/opt/venv/bin:$PATH
 # torch first, from the CUDA index that matches the base image; the project's `diffusion`
 # extra then finds it installed instead of resolving a different build.
 RUN pip install --upgrade pip \
-    && pip install "torch==${TORCH_VERSION}" --index-url "${TORCH_INDEX}"
+    && pip install "torch==${TORCH_VERSION}" "torchvision==${TORCHVISION_VERSION}" --index-url "${TORCH_INDEX}"
 
 WORKDIR /app
 COPY pyproject.toml README.md config.example.toml ./

@@ -1,4 +1,10 @@
-"""The composition root: store, engine, renderings and service, opened and closed in order."""
+"""The composition root: every part of the bot is built here, opened in order and closed in reverse.
+
+    store (SQLite) -> engine (render queue on its worker thread) -> outbox (follows jobs to the
+    threads) -> service (commands) -> platforms, attached with `App.serving(platform)`
+
+Nothing else constructs these or sets their fields afterwards.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +13,16 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from bot.config import Settings
-from bot.rendering import Renderings
+from bot.context import Outlet
+from bot.outbox import Outbox
 from bot.service import WorldService
 from bot.store import Store
-from engine.jobs import Renderer
+from engine.compose import Target
+from engine.jobs import Capabilities, Renderer
+from engine.planner import plan
 from engine.queue import Engine
 
 if TYPE_CHECKING:
@@ -22,13 +31,44 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+class Platform(Protocol):
+    """A chat platform (or the console): started, given an outlet for panels, closed."""
+
+    name: str  # the Place.platform of its threads
+
+    async def start(self) -> None: ...
+
+    @property
+    def outlet(self) -> Outlet: ...
+
+    async def close(self) -> None: ...
+
+
+P = TypeVar("P", bound=Platform)
+
+
 @dataclass
 class App:
     settings: Settings
     store: Store
     engine: Engine
-    renderings: Renderings
+    outbox: Outbox
     service: WorldService
+
+    @asynccontextmanager
+    async def serving(self, platform: P) -> AsyncIterator[P]:
+        """Starts the platform, posts its panels from then on (first those left from before), closes it."""
+        await platform.start()
+        try:
+            self.outbox.connect(platform.name, platform.outlet)
+            recovered = await self.outbox.recover(platform.name)
+            if recovered:
+                log.info("%s: %d unfinished panel(s) picked up", platform.name, recovered)
+            yield platform
+        finally:
+            # Panels finishing from now on stay "rendered" and are posted after the next start.
+            self.outbox.disconnect(platform.name)
+            await platform.close()
 
 
 @asynccontextmanager
@@ -43,23 +83,24 @@ async def open_app(settings: Settings, renderer: Renderer | None = None,
         engine = Engine(renderer, max_batch=settings.max_batch, per_user_cap=settings.per_user_cap,
                         global_cap=settings.global_cap)
         async with engine:
-            renderings = Renderings(store, engine, renderer_name=renderer.name, budget=settings.prompt_budget,
-                                    count_tokens=getattr(renderer, "count_tokens", None))
+            # Capabilities are final once the engine has loaded the renderer.
+            caps: Capabilities = renderer.capabilities
+            outbox = Outbox(store, engine)
+            previous = float(settings.engine.get("previous_panel_reference", 0.3)) if caps.reads_images else 0.0
+            target = Target(renderer=renderer.name, capabilities=caps, budget=settings.prompt_budget,
+                            count_tokens=getattr(renderer, "count_tokens", None), previous_weight=previous)
             llm = planner or await _llm_planner(settings)
-            if llm is not None:
-                renderings.planner, renderings.planner_blocks = llm.plan, True
-            service = WorldService(store, renderings, limits=settings.limits)
-            # The storyboard draws from the words alone; anchoring only helps renderers that read images.
-            reads_images = renderer.name != "sketch"
-            renderings.auto_anchor = reads_images and bool(settings.engine.get("auto_anchor", True))
-            renderings.previous_reference = float(settings.engine.get("previous_panel_reference", 0.3)) * reads_images
-            renderings.anchor = service.anchor
+            service = WorldService(store, engine, outbox, target=target, limits=settings.limits,
+                                   planner=llm.plan if llm else plan, planner_blocks=llm is not None)
+            # Automatic anchoring only helps renderers that read images; the storyboard reads words.
+            if caps.reads_images and bool(settings.engine.get("auto_anchor", True)):
+                outbox.subscribe(service.on_panel_rendered)
             log.info("worldloom ready: database %s, renderer %s, planner %s", settings.database, renderer.name,
                      "llm" if llm else "rule")
             try:
-                yield App(settings, store, engine, renderings, service)
+                yield App(settings, store, engine, outbox, service)
             finally:
-                await renderings.close()
+                await outbox.close()
                 if llm is not None:
                     llm.close()
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bot.app import open_app
 from bot.config import ConfigError, Settings, load_settings
-from bot.platforms.console import PLACE, ConsoleOutlet, ConsoleSession, stdin_lines
+from bot.platforms.console import ConsolePlatform, stdin_lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,10 +94,7 @@ async def _console(args: argparse.Namespace, settings: Settings) -> int:
         return 1 if (errors and args.strict) else 0
     if args.db:
         settings = replace(settings, database=args.db)
-    async with open_app(settings) as app:
-        app.renderings.outlets["console"] = ConsoleOutlet(out)
-        await app.renderings.recover()
-        session = ConsoleSession(app.service, out)
+    async with open_app(settings) as app, app.serving(ConsolePlatform(app.service, out)) as session:
         print("worldloom console: type /help, Ctrl-D to quit.")
         async for line in stdin_lines():
             outcome = await session.run_line(line)
@@ -111,9 +108,8 @@ async def _console(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _script(settings: Settings, out: Path, lines: list[str], strict: bool, echo: bool,
                   base_dir: Path | None = None, title: str = "Untitled world") -> tuple[int, Path | None]:
-    async with open_app(settings) as app:
-        app.renderings.outlets[PLACE.platform] = ConsoleOutlet(out)
-        session = ConsoleSession(app.service, out, base_dir=base_dir, default_title=title)
+    async with open_app(settings) as app, app.serving(ConsolePlatform(app.service, out, base_dir=base_dir,
+                                                                      default_title=title)) as session:
         errors = await session.run_script(lines, strict=strict, echo=sys.stdout if echo else None)
         sheet = await session.finish()
     return errors, sheet

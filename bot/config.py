@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.images import ImageLimits
-from bot.service import Limits
+from bot.limits import Limits
 
 SECRET_NAMES = ("DISCORD_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET")
 

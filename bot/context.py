@@ -1,7 +1,8 @@
 """The values that pass between platforms and the service: who, where, what came back.
 
-Adapters build Actor, Place and Attachment from their events, get a Reply, and implement
-Outlet to post finished panels. Plain values, no I/O.
+Adapters build Actor, Place and Attachment from their events, get a Reply (with a RenderTicket
+to follow when a panel is on its way), and provide an Outlet that posts finished panels.
+Plain values, no I/O.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from engine.queue import JobHandle
+from bot.ports import RenderHandle
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,6 @@ class RenderTicket:
     world_id: str
     panel: int
     take: int
-    handle: JobHandle
+    handle: RenderHandle
     # Resolves with the message id once posted; raises if rendering or posting failed.
     done: asyncio.Future[str] = field(repr=False, default_factory=lambda: asyncio.get_running_loop().create_future())

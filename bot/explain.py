@@ -1,4 +1,4 @@
-"""/why: what a panel kept from before, what its words changed, and what was dropped."""
+"""Texts that explain a world: /why (kept, changed, dropped), /world show and the scene line."""
 
 from __future__ import annotations
 
@@ -47,3 +47,35 @@ def _kept(before: World, after: World, framed: tuple[str, ...], text: str) -> li
         if old and old == new:
             out.append(f"{label} {new}")
     return out
+
+
+def describe_scene(world: World) -> str:
+    s = world.scene
+    loc = world.location(s.location)
+    where = f"{loc.name}" + (f" ({loc.description})" if loc and loc.description else "") if loc else "nowhere yet"
+    bits = [f"Scene: {where}"]
+    for label, value in (("time", s.time_of_day), ("light", s.lighting), ("weather", s.weather)):
+        if value:
+            bits.append(f"{label}: {value}")
+    if loc and loc.props:
+        bits.append("props: " + ", ".join(loc.props))
+    return "; ".join(bits)
+
+
+def describe_world(world: World) -> str:
+    lines = [f"🌍 **{world.title}** · {len(world.panels)} panels · seed {world.seed} · {world.width}x{world.height}"]
+    if world.style.prefix:
+        lines.append(f"Style: {world.style.prefix}")
+    lines.append(describe_scene(world))
+    for ch in world.characters:
+        lock = " 🔒" if ch.locked else ""
+        ref = " 🖼" if ch.references else ""
+        lines.append(f"• **{ch.name}**{lock}{ref}: {character_text(ch) or '(no description)'}")
+    others = [loc.name for loc in world.locations if loc.name != world.scene.location]
+    if others:
+        lines.append("Other places: " + ", ".join(others))
+    return clip("\n".join(lines))
+
+
+def clip(text: str, limit: int = 1900) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
-from typing import Protocol
 
-from bot.app import App, open_app
+from bot.app import App, Platform, open_app
 from bot.config import Settings
 
 log = logging.getLogger(__name__)
-
-
-class Platform(Protocol):
-    async def start(self) -> None: ...
-
-    async def close(self) -> None: ...
 
 
 def configured_platforms(app: App) -> list[Platform]:
@@ -29,14 +23,14 @@ def configured_platforms(app: App) -> list[Platform]:
             raise SystemExit("worldloom: [discord] is enabled but DISCORD_TOKEN is not set")
         from bot.platforms.discord_app import DiscordPlatform
 
-        out.append(DiscordPlatform(app, s.discord, token))
+        out.append(DiscordPlatform(app.service, s.discord, token))
     if s.slack.get("enabled", bool(s.secret("SLACK_BOT_TOKEN"))):
         bot_token = s.secret("SLACK_BOT_TOKEN")
         if not bot_token:
             raise SystemExit("worldloom: [slack] is enabled but SLACK_BOT_TOKEN is not set")
         from bot.platforms.slack_app import SlackPlatform
 
-        out.append(SlackPlatform(app, s.slack, bot_token, s.secret("SLACK_APP_TOKEN"),
+        out.append(SlackPlatform(app.service, s.slack, bot_token, s.secret("SLACK_APP_TOKEN"),
                                  s.secret("SLACK_SIGNING_SECRET")))
     return out
 
@@ -52,14 +46,9 @@ async def run_platforms(settings: Settings) -> int:
             print("worldloom: no platform configured. Set DISCORD_TOKEN and/or SLACK_BOT_TOKEN "
                   "(see README), or try `worldloom demo` / `worldloom console`.")
             return 2
-        started: list[Platform] = []
-        try:
+        async with contextlib.AsyncExitStack() as stack:
             for p in platforms:
-                await p.start()
-                started.append(p)
-            log.info("worldloom running %d platform(s); Ctrl-C to stop", len(started))
+                await stack.enter_async_context(app.serving(p))
+            log.info("worldloom running %d platform(s); Ctrl-C to stop", len(platforms))
             await stop.wait()
-        finally:
-            for p in reversed(started):
-                await p.close()
     return 0

@@ -162,10 +162,25 @@ def layout(text: str) -> tuple[tuple[str, Trait], ...]:
             if slot == "base" and seen_base:
                 slot = "other"
             seen_base = seen_base or slot == "base"
+            if slot == "wearing" and not j.startswith(("wearing", "in", "dressed")) and _fur_coat(out, phrase):
+                slot = "skin"  # "a red fox with a vibrant red coat": its fur, not a garment
             out.append((sep + joiner if out else "", Trait(slot, phrase)))
             sep = ""
         sep = after
     return tuple(out)
+
+
+_MADE = frozenset("robot android droid cyborg automaton machine drone mech golem ship car truck train spaceship "
+                  "airship tree slime blob ghost spirit sprite wisp".split())
+
+
+def _fur_coat(before: list[tuple[str, Trait]], phrase: str) -> bool:
+    """Is this "coat" an animal's fur ("a fox with a red coat")?"""
+    if not before or before[0][1].slot != "base" or words(phrase)[-1:] != ["coat"]:
+        return False
+    base = {singular(w) for w in words(before[0][1].text)}
+    animals = (lx.IT_WORDS - _MADE) | set(lx.KINDS)
+    return bool(base & animals)
 
 
 def parse_description(text: str) -> tuple[Trait, ...]:

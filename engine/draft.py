@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from engine import appearance as ap
 from engine import lexicon as lx
 from engine.events import AppearanceChanged, Event, PropsChanged
+from engine.phrases import DETS, inflected_verb, noun_phrase, participle, tags, verb_only
 from engine.text import Mention, starts_clause, world_index
 from engine.world import Trait, World
 
@@ -70,7 +71,23 @@ class Draft:
             if new in traits:
                 return
             traits.append(new)
-        self.changes.setdefault(name, []).append((old.text if old else None, new))
+        log = self.changes.setdefault(name, [])
+        gone = next((i for i, (t, n) in enumerate(log) if old is None and new is not None and n is None
+                     and t == new.text and new in self.world.character(name).traits), None)
+        if gone is not None:
+            del log[gone]  # "takes off his hat ... puts his hat back on": no change at all
+            return
+        made = next((i for i, (_, t) in enumerate(log) if old is not None and t == old), None)
+        if made is not None:
+            # a thing this same text added and now changes again: one net change
+            # ("finds a gem and hands it to Sefa" never puts the gem on Thimble)
+            first = log[made][0]
+            if first is None and new is None:
+                del log[made]
+            else:
+                log[made] = (first, new)
+            return
+        log.append((old.text if old else None, new))
 
     def find(self, name: str, item: str, slots: tuple[str, ...]) -> Trait | None:
         for t in reversed(self.of(name)):
@@ -147,6 +164,9 @@ def subjects(draft: Draft, text: str, pos: int, mentions: list[Mention]) -> list
               and m.end <= pos]
     starters = [m for m in before if starts_clause(text, m.start)]
     pick = starters[-1] if starters else (before[0] if before else None)
+    relative = [m for m in before if re.fullmatch(r"\s*,?\s*(?:who|that)\s+(?:\w+ly\s+)?", text[m.end:pos], re.I)]
+    if relative:
+        pick = relative[-1]  # "sketches Nico, who is wearing a crown": Nico
     if pick is None:
         # "puts on a hood" (no subject written) is the one framed character; "a stranger
         # wearing a cloak" is not
@@ -163,3 +183,76 @@ def subjects(draft: Draft, text: str, pos: int, mentions: list[Mention]) -> list
     if prev and re.fullmatch(r"\s*and\s*", text[prev[-1].end:pick.start], re.I):
         names = [*prev[-1].names, *[n for n in names if n not in prev[-1].names]]
     return names
+
+
+_LIST_JOIN = re.compile(r"\s*(?:,\s*and|,\s*or|,|and|or)\s+", re.I)
+_OF = re.compile(r"\s+of\s+", re.I)
+
+
+def items(text: str, pos: int, blocked: tuple[tuple[int, int], ...] = ()) -> tuple[int, list[tuple[int, int]]]:
+    """The noun phrases listed at pos ("a monocle and a bow tie", "a belt of tools"): where the list
+    ends and each item's span. The list ends at a verb ("a bow tie watches"), a preposition or a name."""
+    out: list[tuple[int, int]] = []
+    i = pos
+    while True:
+        np = noun_phrase(text, i, blocked=blocked)
+        if np is None or any(a < np.end and np.start < b for a, b in blocked):
+            break
+        end = np.end
+        if len(np.words) > 1 and np.head not in ITEM_NOUNS and ap.singular(np.head) not in ITEM_NOUNS \
+                and "VERB" in tags(np.head) and np.words[-2].lower() in ITEM_NOUNS:
+            end = text.rindex(np.words[-2], np.start, end) + len(np.words[-2])  # "in a tuxedo pose together"
+        of = _OF.match(text, end)
+        inner = noun_phrase(text, of.end(), blocked=blocked) if of else None
+        if inner is not None:
+            end = inner.end  # "a crown of twigs", "a pair of boots"
+        out.append((np.start, end))
+        join = _LIST_JOIN.match(text, end)
+        if join is None:
+            break
+        nxt = noun_phrase(text, join.end(), blocked=blocked)
+        first = re.match(r"[\w'’-]+", text[join.end():])
+        if nxt is None or first is None or participle(first.group(0)) or not (
+                first.group(0).lower() in DETS or ap.singular(nxt.head) in ITEM_NOUNS or nxt.head in ITEM_NOUNS):
+            break
+        i = join.end()
+    return (out[-1][1] if out else pos), out
+
+
+def _verb_like(word: str) -> bool:
+    w = word.lower()
+    return inflected_verb(w) or verb_only(w) or w.endswith("ly") or ("ADV" in tags(w) and "NOUN" not in tags(w))
+
+
+def attached(draft: Draft, text: str, pos: int, mentions: list[Mention], direct: bool = False
+             ) -> tuple[list[str], bool]:
+    """Whom a describing phrase at pos belongs to ("wearing a red cape", "in a monocle"): the
+    nearest noun before it. Returns (names, sure); ([], True) when it describes someone who is
+    not a character ("a stranger wearing a cloak"), ([], False) when it is not clear. `direct`:
+    only a character right before counts ("Tom, with a lantern," but not "plays with a ball")."""
+    before = text[:pos].rstrip()
+    comma = before.endswith((",", "—", "–"))
+    if comma:
+        before = before[:-1].rstrip()
+    end = len(before)
+    for m in mentions:
+        if m.names and m.end == end and not m.possessive:
+            group = [x for x in mentions if x.names and x.end < m.start
+                     and re.fullmatch(r"\s*(?:,|and|,\s*and)\s*", text[x.end:m.start], re.I)]
+            # "Kai and Lu, wearing raincoats": more than one: not sure whose
+            return (list(m.names), True) if not group and len(m.names) == 1 else ([], False)
+    sent = max(text.rfind(c, 0, pos) for c in ".!?;") + 1
+    head = before[sent:].strip()
+    if direct:
+        return [], True
+    if not head:
+        # "wearing a tiny hat" with no subject written: the one framed character
+        return (list(draft.frame), True) if len(draft.frame) == 1 else ([], False)
+    word = re.search(r"([\w'’-]+)$", head)
+    last = word.group(1).lower() if word else ""
+    if last and not _verb_like(last) and (last in lx.BEING_WORDS or ap.singular(last) in lx.BEING_WORDS):
+        return [], True  # "a stranger wearing a cloak": someone else
+    if last and not _verb_like(last) and not comma:
+        return [], False  # "reads a book wearing glasses": the book does not wear them
+    who = subjects(draft, text, pos, mentions)
+    return (who, True) if len(who) == 1 else ([], False)

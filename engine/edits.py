@@ -13,7 +13,10 @@ from collections.abc import Callable
 
 from engine import appearance as ap
 from engine import lexicon as lx
-from engine.draft import ITEM_NOUNS, POSSESSIVES, Draft, as_item, scan_np, subjects
+from engine import props as pr
+from engine import wardrobe as wr
+from engine.draft import Draft, subjects
+from engine.phrases import noun_phrase
 from engine.text import Mention, overlaps
 from engine.world import Trait
 
@@ -22,23 +25,26 @@ _COLOR_RUN = (r"(?:(?:" + "|".join(sorted(lx.COLOR_MODIFIERS)) + r")\s+)?(?:"
               + "|".join(sorted(lx.COLOR_WORDS, key=len, reverse=True)) + r"))?")
 _BODY = (r"cheek|face|forehead|arm|hand|leg|neck|chin|nose|eye|shoulder|back|chest|lip|brow|"
          r"jaw|wrist|knee|head|ear|temple|throat|side")
-_PLACE_PREP = (r"on|upon|under|beneath|beside|near|by|next\s+to|against|above|behind|atop|"
-               r"in\s+the\s+corner\s+of|in\s+front\s+of|in|inside")
-_ADJ = frozenset("""
-    old new wooden stone small large big long round little low high broken dusty iron oak
-    marble glass kitchen dining coffee bedside side front back far nearby empty rickety heavy
-    narrow wide tall short cluttered worn stone-cold tiny
-""".split()) | lx.COLOR_WORDS
-
 _R = re.I
 RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("take_off", re.compile(rf"\b(?:{lx.TAKE_OFF_VERBS})\s+", _R)),
     ("put_on", re.compile(rf"\b(?:{lx.PUT_ON_VERBS})\s+", _R)),
+    # "puts his fedora back on", "takes her gloves off": the particle after the thing
+    ("put_on", re.compile(r"\b(?:puts|put|putting|pulls|pulled|slips|slipped|throws|threw)\s+(?=(?:her|his|their|its|"
+                          r"the|a|an|my|your|our)\s+(?:[\w'-]+\s+){0,4}?(?:back\s+)?on\b(?!\s+(?:the|a|an|his|her|"
+                          r"their|its|my|your|our|top)\b))", _R)),
+    ("take_off", re.compile(r"\b(?:takes|took|taking|pulls|pulled|slips|slipped)\s+(?=(?:her|his|their|its|the|my|"
+                            r"your|our)\s+(?:[\w'-]+\s+){0,4}?off\b(?!\s+(?:the|a|an|his|her|their|its)\b))", _R)),
+    ("swap", re.compile(r"\b(?:swaps|swapped|trades|traded|exchanges|exchanged|switches|switched)\s+", _R)),
+    ("described", re.compile(
+        r"\b(?P<how>wearing|dressed\s+(?:up\s+)?in|clad\s+in|sporting|decked\s+out\s+in|in|with)\s+", _R)),
     ("dye", re.compile(
         r"\b(?:dyes|dyed|dye|dyeing|colou?rs|colou?red|paints|painted|bleaches|bleached)\s+"
         rf"(?:her|his|their|its|the)\s+hair(?:\s+(?:a\s+|an\s+)?(?P<color>{_COLOR_RUN}))?\b"
         rf"|\bhair\s+(?:turns|turned|is\s+now|becomes|goes|has\s+turned)\s+(?P<color2>{_COLOR_RUN})\b",
         _R)),
+    ("paint", re.compile(r"\b(?:paints|painted|paint|painting|dyes|dyed|colou?rs|colou?red|sprays|sprayed|"
+                         r"turns|turned)\s+", _R)),
     ("cut", re.compile(
         r"\b(?:cuts|cut|chops|crops|trims|has\s+cut|gets)\s+(?:her|his|their|its|the)\s+hair"
         r"(?:\s+cut)?(?:\s+(?P<len>very\s+short|short|shorter|off|(?:to\s+)?(?:shoulder|chin)"
@@ -62,7 +68,9 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"(?:heals|healed|fades|faded|disappears|is\s+gone|washes\s+off)\b", _R)),
     ("fall_off", re.compile(
         r"\b(?:her|his|their|its|[\w-]+'s|[\w-]+’s)\s+(?P<what>(?:[a-z'-]+\s+){0,2}?[a-z'-]+)\s+"
-        r"(?:falls|fell|comes|came|slips|slipped|blows|blew|flies|flew|is\s+torn|gets\s+torn)\s+"
+        r"(?:falls|fall|fell|comes|come|came|slips|slip|slipped|blows|blow|blew|flies|fly|flew|floats|floated|drifts|"
+        r"drifted|washes|washed|is\s+torn|"
+        r"are\s+torn|gets\s+torn)\s+"
         r"(?:off|away)\b", _R)),
     ("give", re.compile(r"\b(?:gives|gave|hands|handed|passes|passed|offers|tosses|throws)\s+", _R)),
     ("carry", re.compile(rf"\b(?:{lx.CARRY_VERBS})\s+", _R)),
@@ -71,22 +79,12 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("prop_gone", re.compile(
         r"\bthe\s+(?P<what>(?:[a-z'-]+\s+){0,2}?[a-z'-]+)\s+(?:disappears|vanishes|is\s+gone|"
         r"breaks|shatters|is\s+taken|is\s+removed|falls\s+apart|burns\s+up|crumbles)\b", _R)),
-    ("prop", re.compile(
-        r"(?P<lead>\bthere\s+(?:is|are|'s)\s+)?\b(?P<obj>(?:a|an|some|two|three|several)\s+"
-        r"(?:(?!and\b|the\b|of\b|to\b|with\b)[a-z'-]+\s+){0,3}?(?P<noun>[a-z'-]+)"
-        r"(?:\s+of\s+(?:[a-z'-]+\s+)??[a-z'-]+)?)\s+"
-        r"(?:(?:sits?|lies?|stands?|rests?|hangs?|leans?|lying|sitting|standing|hanging|resting|"
-        r"leaning|glowing|glows|flickers|flickering|burns|burning)\s+)?"
-        rf"(?P<prep>{_PLACE_PREP})\s+(?P<tail>(?:the|a|an)\s+[a-z'-]+(?:\s+[a-z'-]+)?)", _R)),
+    ("prop", re.compile(r"(?P<lead>\bthere\s+(?:is|are|'s)\s+)?\b(?P<obj>(?:a|an|some|two|three|several)\s)", _R)),
 )
-_WEAK_CARRY = frozenset("takes took raises lifts draws finds produces collects gathers snatches"
-                        .split())
-
-
 # Edits whose words would contradict the new state ("takes off her blue scarf", "dyes her red
 # hair blue") leave the action. Additive ones ("puts on a red hood", "holding a lantern", "a
 # lantern on the table") stay: still true, and the user's exact words reach the prompt.
-_REMOVED_FROM_ACTION = frozenset({"take_off", "fall_off", "drop", "heal", "dye", "cut"})
+_REMOVED_FROM_ACTION = frozenset({"take_off", "fall_off", "drop", "heal", "dye", "cut", "swap"})
 
 
 def apply_edits(draft: Draft, text: str, mentions: list[Mention], consumed: list[tuple[int, int]],
@@ -112,84 +110,6 @@ def apply_edits(draft: Draft, text: str, mentions: list[Mention], consumed: list
 
 Handler = Callable[[Draft, str, "re.Match[str]", list[Mention], list[tuple[int, int]], list[str]],
                    "tuple[int, int] | None"]
-
-
-def _items(text: str, m: re.Match[str], names: list[tuple[int, int]]
-           ) -> tuple[int, list[str]] | None:
-    end, spans = scan_np(text, m.end())
-    if not spans or any(overlaps(names, a, b) for a, b in spans):
-        return None
-    return end, [text[a:b] for a, b in spans]
-
-
-def _target(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention],
-            names: list[tuple[int, int]]) -> tuple[int, list[str], list[str]] | None:
-    """Where a rule's items end, the items, and whose they are; None when either is missing."""
-    got = _items(text, m, names)
-    who = subjects(draft, text, m.start(), mentions)
-    if got is None or not who:
-        return None
-    return got[0], got[1], who
-
-
-def _put_on(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention],
-            names: list[tuple[int, int]], notes: list[str]) -> tuple[int, int] | None:
-    target = _target(draft, text, m, mentions, names)
-    if target is None:
-        return None
-    end, raws, who = target
-    done = False
-    for name in who:
-        for raw in raws:
-            item = as_item(raw)
-            if ap.words(item)[-1:] and ap.words(item)[-1] in lx.NOT_CARRIED:
-                continue
-            worn = draft.find(name, raw, ("wearing",))
-            held = draft.find(name, raw, ("carrying",))
-            done = True
-            if worn is not None and (worn.text == item or raw.split()[0].lower() in POSSESSIVES):
-                continue
-            if held is not None:
-                draft.change(name, held, None)
-                draft.change(name, None, Trait("wearing", held.text))
-                notes.append(f"{name} puts on: {held.text}")
-            elif worn is not None:
-                draft.change(name, worn, Trait("wearing", item))
-                notes.append(f"{name} now wears {item} instead of {worn.text}")
-            else:
-                draft.change(name, None, Trait("wearing", item))
-                notes.append(f"{name} puts on: {item}")
-    return (m.start(), end) if done else None
-
-
-def _take_off(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention],
-              names: list[tuple[int, int]], notes: list[str]) -> tuple[int, int] | None:
-    target = _target(draft, text, m, mentions, names)
-    if target is None:
-        return None
-    end, raws, who = target
-    done = False
-    for name in who:
-        for raw in raws:
-            t = draft.find(name, raw, ("wearing", "carrying", "other", "marks"))
-            if t is not None:
-                draft.change(name, t, None)
-                notes.append(f"{name} takes off: {t.text}")
-                done = True
-    return (m.start(), end) if done else None
-
-
-def _fall_off(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention],
-              names: list[tuple[int, int]], notes: list[str]) -> tuple[int, int] | None:
-    who = subjects(draft, text, m.start("what"), mentions)
-    done = False
-    for name in who:
-        t = draft.find(name, m.group("what"), ("wearing", "carrying", "other"))
-        if t is not None:
-            draft.change(name, t, None)
-            notes.append(f"{name} loses: {t.text}")
-            done = True
-    return (m.start("what"), m.end()) if done else None
 
 
 def _dye(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention],
@@ -230,7 +150,7 @@ def _cut(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention],
 def _hair(draft: Draft, name: str, edit: Callable[[str], str], fresh: str,
           notes: list[str]) -> None:
     old = draft.find(name, "hair", ("hair",)) or next(
-        (t for t in draft.of(name) if "hair" in ap.words(t.text)), None)
+        (t for t in draft.of(name) if t.slot == "hair" or "hair" in ap.words(t.text)), None)
     if old is None:
         draft.change(name, None, Trait("hair", fresh))
         notes.append(f"{name}'s hair: {fresh}")
@@ -239,6 +159,39 @@ def _hair(draft: Draft, name: str, edit: Callable[[str], str], fresh: str,
     if new != old:
         draft.change(name, old, new)
         notes.append(f"{name}'s hair: {old.text} → {new.text}")
+
+
+_COLOR_AFTER = re.compile(rf"\s+(?:a\s+|an\s+)?(?P<color>{_COLOR_RUN})\b(?![\s-]+(?:and\s+)?[a-z]+(?:ed|ing)\b)", _R)
+
+
+def _paint(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention],
+           names: list[tuple[int, int]], notes: list[str]) -> tuple[int, int] | None:
+    """"Ines paints the robot's shell bright yellow": the owner's shell is yellow from now on."""
+    np = noun_phrase(text, m.end(), max_words=5)
+    color = _COLOR_AFTER.match(text, np.end) if np is not None else None
+    if np is None or color is None or ap.singular(np.head) in lx.HAIR_WORDS | lx.BEING_WORDS:
+        return None
+    owners = [x for x in mentions if x.names and np.start <= x.start < np.head_start
+              and (x.possessive or x.kind == "pronoun")]
+    head = np.head
+    if len(owners) != 1 or len(owners[0].names) != 1:
+        if owners or np.det in ("her", "his", "their", "its"):
+            notes.append(f"not sure whose {head} turns {color.group('color')}: kept in this panel only")
+        return None
+    name, new = owners[0].names[0], color.group("color")
+    old = draft.find(name, head, ("wearing", "carrying", "skin", "other", "base", "marks"))
+    if old is not None and old.slot == "base":
+        return None
+    if old is not None:
+        recolored = Trait(old.slot, ap.recolor(old.text, new, frozenset({head, ap.singular(head)})))
+        if recolored != old:
+            draft.change(name, old, recolored)
+            notes.append(f"{name}'s {head}: {old.text} → {recolored.text}")
+    else:
+        slot = "wearing" if ap.singular(head) in lx.WEAR_WORDS or head in lx.WEAR_WORDS else "other"
+        draft.change(name, None, Trait(slot, f"{'an' if new[0] in 'aeiou' else 'a'} {new} {head}"))
+        notes.append(f"{name}'s {head}: {new}")
+    return m.start(), color.end()
 
 
 def _mark(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention],
@@ -267,167 +220,8 @@ def _heal(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention],
     return m.span() if done else None
 
 
-def _carry(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention],
-           names: list[tuple[int, int]], notes: list[str]) -> tuple[int, int] | None:
-    target = _target(draft, text, m, mentions, names)
-    if target is None:
-        return None
-    end, raws, who = target
-    verb = m.group(0).split()[0].lower()
-    name = who[0]
-    done = False
-    for raw in raws:
-        head = ap.singular(ap.words(raw)[-1]) if ap.words(raw) else ""
-        if not head or head in lx.NOT_CARRIED or head in lx.BEING_WORDS:
-            continue
-        prop = next((p for p in draft.props or () if ap.head_matches(_object(p), raw)), None)
-        if verb in _WEAK_CARRY and prop is None and head not in lx.CARRY_WORDS:
-            continue
-        if prop is not None and draft.props is not None:
-            draft.props.remove(prop)
-            item = _object(prop)
-            notes.append(f"{name} takes {item} from {draft.location}")
-        else:
-            if draft.find(name, raw, ("carrying", "wearing")) is not None:
-                done = True
-                continue
-            item = as_item(raw)
-            notes.append(f"{name} now carries: {item}")
-        draft.change(name, None, Trait("carrying", item))
-        done = True
-    return (m.start(), end) if done else None
-
-
-def _with_item(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention],
-               names: list[tuple[int, int]], notes: list[str]) -> tuple[int, int] | None:
-    """"Tom arrives with a lantern": a thing one carries, read after "with"."""
-    target = _target(draft, text, m, mentions, names)
-    if target is None:
-        return None
-    end, raws, who = target
-    done = False
-    for raw in raws:
-        ws = ap.words(raw)
-        if not ws or (ap.singular(ws[-1]) not in lx.CARRY_WORDS and ws[-1] not in lx.CARRY_WORDS):
-            continue
-        if draft.find(who[0], raw, ("carrying", "wearing", "other")) is None:
-            item = as_item(raw)
-            draft.change(who[0], None, Trait("carrying", item))
-            notes.append(f"{who[0]} now carries: {item}")
-        done = True
-    # "arrives with a lantern" stays in the action: it says how they arrive
-    return (m.start(), end) if done else None
-
-
-def _give(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention],
-          names: list[tuple[int, int]], notes: list[str]) -> tuple[int, int] | None:
-    """"hands Tom the lantern" / "gives the lantern to Tom": the thing changes hands."""
-    who = subjects(draft, text, m.start(), mentions)
-    named = [x for x in mentions if x.names and x.start >= m.end()]
-    first = named[0] if named else None
-    if first is not None and first.start == m.end() and not first.possessive:
-        to, (end, spans) = first, scan_np(text, first.end)
-    else:
-        end, spans = scan_np(text, m.end())
-        tail = re.match(r"\s+to\s+", text[end:], re.I)
-        to = first if tail and first is not None and first.start == end + tail.end() else None
-        end = to.end if to is not None else end
-    if to is None or not spans or not who or who[0] in to.names:
-        return None
-    raw = text[spans[0][0]:spans[0][1]]
-    giver, taker = who[0], to.names[0]
-    held = draft.find(giver, raw, ("carrying",))
-    if held is not None:
-        draft.change(giver, held, None)
-        item = held.text
-    else:
-        prop = next((p for p in draft.props or () if ap.head_matches(_object(p), raw)), None)
-        if prop is not None and draft.props is not None:
-            draft.props.remove(prop)
-        item = _object(prop) if prop is not None else as_item(raw)
-        if ap.words(item)[-1:] and ap.words(item)[-1] in lx.NOT_CARRIED:
-            return None
-    draft.change(taker, None, Trait("carrying", item))
-    notes.append(f"{giver} gives {item} to {taker}")
-    return m.start(), max(end, spans[0][1])
-
-
-def _drop(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention],
-          names: list[tuple[int, int]], notes: list[str]) -> tuple[int, int] | None:
-    target = _target(draft, text, m, mentions, names)
-    if target is None:
-        return None
-    end, raws, who = target
-    place = re.match(rf"\s+(?P<prep>{_PLACE_PREP})\s+(?P<tail>(?:the|a|an)\s+[a-z'-]+"
-                     r"(?:\s+[a-z'-]+)?)", text[end:], re.I)
-    done = False
-    for name in who:
-        for raw in raws:
-            t = draft.find(name, raw, ("carrying",))
-            if t is None:
-                continue
-            draft.change(name, t, None)
-            notes.append(f"{name} drops: {t.text}")
-            done = True
-            if place and draft.location is not None and draft.props is not None:
-                prop = f"{t.text} {place.group('prep')} {_tail(place.group('tail'))}"
-                if prop not in draft.props:
-                    draft.props.append(prop)
-                    notes.append(f"prop appears in {draft.location}: {prop}")
-    if done and place:
-        end += _tail_len(place)
-    return (m.start(), end) if done else None
-
-
-def _prop(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention],
-          names: list[tuple[int, int]], notes: list[str]) -> tuple[int, int] | None:
-    noun = ap.singular(m.group("noun").lower())
-    obj = ap.words(m.group("obj"))
-    if (draft.location is None or draft.props is None or noun in lx.PLACE_WORDS
-            or overlaps(names, m.start(), m.end())
-            or any(ap.singular(w) in lx.BEING_WORDS or w in draft.being_words() for w in obj)
-            or any(w.endswith(("ing", "ed", "ly")) and w not in ITEM_NOUNS for w in obj)):
-        return None
-    prep = " ".join(m.group("prep").split()).lower()
-    prop = f"{m.group('obj')} {prep} {_tail(m.group('tail'))}"
-    if prop not in draft.props:
-        draft.props.append(prop)
-        notes.append(f"prop appears in {draft.location}: {prop}")
-    return m.start(), m.start("tail") + len(_tail(m.group("tail")))
-
-
-def _prop_gone(draft: Draft, text: str, m: re.Match[str], mentions: list[Mention],
-               names: list[tuple[int, int]], notes: list[str]) -> tuple[int, int] | None:
-    if draft.props is None:
-        return None
-    prop = next((p for p in draft.props if ap.head_matches(_object(p), m.group("what"))), None)
-    if prop is None:
-        return None
-    draft.props.remove(prop)
-    notes.append(f"prop gone from {draft.location}: {prop}")
-    return m.span()
-
-
-def _tail(tail: str) -> str:
-    """"the table and" -> "the table": keep a second word only after an adjective."""
-    ws = tail.split()
-    if len(ws) == 3 and ws[1].lower() not in _ADJ:
-        ws = ws[:2]
-    return " ".join(ws)
-
-
-def _tail_len(place: re.Match[str]) -> int:
-    return place.start("tail") + len(_tail(place.group("tail")))
-
-
-def _object(prop: str) -> str:
-    """"a lantern on the table" -> "a lantern" (what a character can pick up)."""
-    m = re.match(rf"(.+?)\s+(?:{_PLACE_PREP})\s+", prop, re.I)
-    return m.group(1) if m else prop
-
-
 _HANDLERS: dict[str, Handler] = {
-    "take_off": _take_off, "put_on": _put_on, "dye": _dye, "cut": _cut, "mark": _mark,
-    "heal": _heal, "fall_off": _fall_off, "give": _give, "carry": _carry, "with_item": _with_item,
-    "drop": _drop, "prop": _prop, "prop_gone": _prop_gone,
+    "take_off": wr.take_off, "put_on": wr.put_on, "described": wr.described, "dye": _dye, "paint": _paint,
+    "cut": _cut, "mark": _mark, "heal": _heal, "fall_off": wr.fall_off, "give": wr.give, "carry": wr.carry,
+    "with_item": wr.with_item, "swap": wr.swap, "drop": wr.drop, "prop": pr.prop, "prop_gone": pr.prop_gone,
 }

@@ -4,23 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 
-from engine.jobs import RenderJob, RenderResult
-
-FINAL_STATES = frozenset({"done", "failed", "cancelled"})
-
-
-@dataclass(frozen=True)
-class JobStatus:
-    state: str  # "queued" | "rendering" | "done" | "failed" | "cancelled"
-    position: int  # jobs ahead of this one; 0 while rendering
-    step: int
-    total: int
-
-    @property
-    def final(self) -> bool:
-        return self.state in FINAL_STATES
+from engine.jobs import JobStatus, RenderJob, RenderResult
 
 
 class JobHandle:

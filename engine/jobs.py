@@ -7,7 +7,7 @@ in another process (or on Ray actors) without the bot's objects.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 
@@ -35,16 +35,45 @@ class RenderJob:
     height: int
     steps: int
     guidance: float | None = None
+    # In the order the renderer passes them: a multi-reference model reads them as image 1, 2 ...
     references: tuple[Reference, ...] = ()
     # Structured description of the panel for the storyboard renderer (see sketch.py):
     # camera, characters (name, appearance, description), action, location, props,
     # time_of_day, lighting, light_from, weather, caption.
     board: dict[str, Any] = field(default_factory=dict)
+    model: str = ""  # the renderer's Capabilities.model; "" = whatever the engine's renderer has loaded
 
     def batch_key(self) -> tuple[object, ...]:
-        """Jobs with equal keys can share one forward pass."""
+        """Jobs with equal keys can share one forward pass.
+
+        A multi-reference model appends every reference's tokens to the sequence, so rows of one
+        pass must have as many references (the renderer sizes each one alike).
+        """
         mode = "ref" if any(r.kind == "character" for r in self.references) else "plain"
-        return (self.width, self.height, self.steps, self.guidance, mode)
+        return (self.model, self.width, self.height, self.steps, self.guidance, mode, len(self.references))
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RenderJob:
+        refs = tuple(Reference(**r) for r in data.get("references", ()))
+        return cls(**{**data, "references": refs})
+
+
+FINAL_STATES = frozenset({"done", "failed", "cancelled"})
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    state: str  # "queued" | "rendering" | "done" | "failed" | "cancelled"
+    position: int  # jobs ahead of this one; 0 while rendering
+    step: int
+    total: int
+
+    @property
+    def final(self) -> bool:
+        return self.state in FINAL_STATES
 
 
 @dataclass(frozen=True)
@@ -68,6 +97,8 @@ class Capabilities:
     max_prompt_tokens: int = 0  # the text encoder's budget; 0 = use the configured prompt_budget
     negative_prompt: bool = True  # False: "--no" is folded into the sentence as "without ..."
     can_edit: bool = False  # /edit sends the panel itself as the first reference
+    reference_word: str = "image"  # how its prompts name the Nth reference: "image 1" (FLUX.2), "Picture 1" (Qwen)
+    model: str = ""  # what RenderJob.model should say, so jobs for different models never share a pass
 
 
 # progress(job_id, step, total) -> False asks the renderer to stop that job early.

@@ -83,7 +83,9 @@ WEAR_WORDS = _words("""
     headband hairpin pendant amulet locket brooch circlet diadem turban bonnet beret fedora
     top-hat tophat monocle outfit clothes costume attire garb gear pajamas pyjamas nightgown
     raincoat waistcoat chainmail breastplate gauntlets pauldrons greaves visor headphones
-    backpack watch wristwatch medal badge ribbon bow flower wreath
+    backpack watch wristwatch medal badge ribbon bow flower wreath harness bridle saddle garland bib
+    armband sombrero stetson clogs jumpsuit parka trenchcoat bowler tutu leotard wetsuit spacesuit
+    shorts tuxedo toga sari
 """)
 # Body features that are items of their own ("with a long grey beard", "with large wings").
 FEATURE_WORDS = _words("""
@@ -99,15 +101,18 @@ CARRY_WORDS = _words("""
     key keys phone lamp candle box chest package parcel briefcase suitcase stick cane
     walking-stick broom rope net fishing-rod pole banner flag sign tray plate bowl apple
     coin coins gem jewel skull mirror compass telescope notebook journal pen quill brush
-    paintbrush sketchbook tablet laptop radio kite balloon ball teddy doll toy egg leash
+    paintbrush sketchbook tablet laptop radio kite balloon ball teddy doll toy egg leash rod
+    fishing-rod flashlight torch towel toolbox wrench hammer
 """)
 
 # Verbs after which a noun phrase is something worn / carried / lost.
 PUT_ON_VERBS = (
-    r"puts\s+on|put\s+on|putting\s+on|pulls\s+on|slips\s+on|throws\s+on|dons|donned|"
-    r"tries\s+on|tried\s+on|trying\s+on|slips\s+into|pulls\s+on|"
-    r"is\s+now\s+wearing|now\s+wearing|is\s+wearing|now\s+wears|wears|wore|wearing|"
-    r"changes\s+into|changed\s+into|dresses\s+in|dressed\s+in|gets\s+dressed\s+in"
+    r"puts\s+on|put\s+on|putting\s+on|pulls\s+on|pulled\s+on|pulling\s+on|slips\s+on|slipped\s+on|throws\s+on|"
+    r"threw\s+on|dons|donned|donning|slipped\s+into|"
+    r"tries\s+on|tried\s+on|trying\s+on|slips\s+into|pulls\s+on|wraps|wrapped|wrapping|"
+    r"is\s+now\s+wearing|now\s+wearing|is\s+wearing|are\s+wearing|was\s+wearing|now\s+wears|wears|wore|"
+    r"changes\s+into|changed\s+into|dresses\s+in|(?:is|are|was|gets|got)\s+dressed\s+in|"
+    r"changes\s+(?:her|his|their|its)\s+clothes\s+for"
 )
 TAKE_OFF_VERBS = (
     r"takes\s+off|took\s+off|taking\s+off|pulls\s+off|slips\s+off|throws\s+off|removes|"
@@ -123,7 +128,7 @@ CARRY_VERBS = (
 DROP_VERBS = (
     r"drops|dropped|dropping|puts\s+down|sets\s+down|lays\s+down|puts\s+away|throws\s+away|"
     r"tosses\s+away|tosses|throws|lets\s+go\s+of|sheathes|discards|abandons|leaves\s+behind|"
-    r"no\s+longer\s+holds|no\s+longer\s+carries|hides|buries|puts|sets|places|leaves"
+    r"no\s+longer\s+holds|no\s+longer\s+carries|hides|buries|puts|sets|places|leaves|put|set|placed|laid|lays"
 )
 # "takes a breath", "holds hands" ...: these objects are not things to carry.
 NOT_CARRIED = _words("""
@@ -140,7 +145,9 @@ PLACE_PHRASES = (
     "space station", "market square", "town square", "city street", "back alley",
     "coffee shop", "rooftop garden", "bell tower", "wizard tower", "mountain pass",
     "forest clearing", "sea cave", "ice cave", "crystal cave", "control room", "engine room",
-    "war room", "great hall", "banquet hall", "night market",
+    "war room", "great hall", "banquet hall", "night market", "construction site", "building site",
+    "bus stop", "parking lot", "car park", "gas station", "police station", "fire station", "train platform",
+    "coffee shop", "tea shop", "book shop",
 )
 PLACE_WORDS = _words("""
     tavern inn pub bar cafe café restaurant diner kitchen bedroom room hall hallway corridor
@@ -157,7 +164,38 @@ PLACE_WORDS = _words("""
     cemetery observatory greenhouse lighthouse windmill mill bakery smithy armory armoury
     vault bunker hangar subway train carriage wagon ballroom balcony rooftop roof terrace
     porch lobby apartment flat loft den lair nest hive citadel academy arcade casino club
-    alleyway marketplace tavern's sanctuary oasis reef
+    alleyway marketplace sanctuary reef yard backyard savannah savanna grassland grasslands glade
+    woodland woodlands ocean sea seaside coastline seashore shoreline bay lagoon riverbank riverside
+    volcano kingdom realm space planet studio gym pool playground zoo aquarium bathroom nursery
+    supermarket mall hotel clinic university campus stage party festival carnival wedding sand
+    rainforest wasteland wilderness countryside highway trail pavilion gazebo patio veranda backstage
+    metropolis downtown suburb suburbs neighborhood neighbourhood farmhouse farmyard ranch vineyard
+    pasture hillside mountainside jetty wharf dockyard shipyard boardwalk promenade sidewalk
+    crossroads canal sewer sewers cockpit chamber trench pizzeria bistro brewery bookshop bookstore
+    boutique salon barbershop pharmacy bank hostel motel bazaar teahouse teashop bathhouse sauna spa
+    greenhouse conservatory orphanage palace courthouse townhall kindergarten daycare trawler yacht ferry
+    canoe raft submarine sailboat steamboat galley
+""")
+# Spots inside many places: "waits on the pier" in the harbour, "sits on the bench" in the park.
+PART_WORDS = _words("""
+    pier jetty dock docks wharf deck balcony terrace porch roof rooftop steps stairs staircase doorway
+    corner bench counter bar stage platform courtyard hallway corridor lobby gate entrance shore
+    shoreline clearing tent patio veranda gazebo pavilion cockpit window
+""")
+# "the edge of the forest", "the foot of a cliff": the place is the one after "of".
+PART_OF_WORDS = _words("""
+    edge foot top middle center centre heart outskirts depths side end entrance gates bottom rim
+    banks bank shores corner interior ruins remains
+""")
+# Places with a roof: the weather outside does not follow anyone in.
+INDOOR_WORDS = _words("""
+    room kitchen bedroom bathroom tavern inn pub bar cafe café restaurant diner library study office
+    shop store hall hallway corridor cellar basement attic dungeon crypt tomb cave cavern mine tunnel
+    church cathedral chapel museum gallery classroom hospital prison jail workshop forge smithy
+    laboratory lab factory warehouse bunker hangar subway train carriage ballroom lobby apartment
+    flat loft cabin cottage hut house mansion manor bakery arcade casino club theater theatre studio
+    gym nursery supermarket mall hotel clinic spaceship starship den lair vault armory armoury
+    chamber cockpit home
 """)
 
 # Camera phrases: (pattern, canonical prompt phrase). Longer patterns first.
@@ -238,7 +276,7 @@ WEATHER_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"clear\s+(?:skies|sky|weather)|cloudless\s+sky", "clear skies"),
     (r"thunder[\s-]?storms?", "thunderstorm"),
     (r"blizzard", "blizzard"),
-    (r"(?:heavy|pouring|torrential|driving)\s+rain|downpour|pouring\s+down|rain\s+pours|"
+    (r"(?:heavy|pouring|torrential|driving)\s+rain|downpour|pouring\s+down|rain\s+pours|rain\s+pouring|"
      r"(?:it's|it\s+is|it’s|now)\s+(?:\w+\s+)?pouring", "heavy rain"),
     (r"(?:light|gentle|soft)\s+rain|drizzl(?:e|es|ing)", "light rain"),
     (r"rain(?:s|ing|y|ed)?(?:\s+falls)?|rainfall", "rain"),
@@ -251,6 +289,7 @@ WEATHER_PATTERNS: tuple[tuple[str, str], ...] = (
 )
 # Phrases that read as a time/weather word but are not ("storms off", "a snow globe").
 WEATHER_FALSE = (r"storms?\s+(?:off|out|in|into|away)|snow\s+globe|rain\s+check|brainstorm|"
+                 r"(?:rain|snow|water)\s+(?:from|off)\s+(?:her|his|their|its|the)\b|"
                  r"fog(?:s|ged|ging)?\s+up|rain(?:s|ed)?\s+down\s+on|"
                  # snow lying on a landscape is part of the place, not falling weather
                  r"snow(?:y|[- ]?capped|[- ]covered)\s+(?:mountain|peak|summit|hill|ridge|field|slope|roof|rooftop|"
@@ -350,3 +389,13 @@ fish animal: koi goldfish carp salmon trout
 dragon beast: wyvern drake
 """)
 
+
+
+# Things of which one is worn at a time: a new one replaces the old ("changes into a ball gown").
+GARMENT_KINDS = _kinds("""
+head: hat cap hood helmet crown beanie fez beret fedora bonnet turban tophat top-hat sombrero stetson
+feet: boots boot shoes shoe sandals sneakers slippers heels clogs
+eyes: glasses spectacles sunglasses goggles
+outfit: dress sundress gown robe robes kimono suit tuxedo uniform costume outfit tunic overalls jumpsuit
+outfit: pajamas pyjamas nightgown
+""")

@@ -17,8 +17,11 @@ from dataclasses import dataclass
 from engine import lexicon as lx
 from engine.draft import Draft
 from engine.edits import apply_edits
-from engine.events import Event, LocationSet, SceneChanged
-from engine.text import Mention, WorldIndex, after_gaze, clean_action, overlaps, recent_group, world_index
+from engine.events import Event, SceneChanged
+from engine.frame import entering_and_leaving, frame_of
+from engine.phrases import noun_phrase
+from engine.places import read_place
+from engine.text import clean_action, overlaps, world_index
 from engine.world import Shot, World
 
 
@@ -58,56 +61,10 @@ _LIGHT_FROM = re.compile(
     r"|\b(left|right)[\s-](?:side\s+)?(?:light|lighting|lit)\b|\b(back)[\s-]?lit\b",
     re.I,
 )
-_GROUP = re.compile(r"\b(?:everyone|everybody|both|all\s+of\s+(?:them|us)|they\s+all|the\s+two|"
-                    r"all\s+(?:two|three|four|five|six)(?:\s+of\s+(?:them|us))?|(?:two|three|four|five|six)\s+of\s+them|"
-                    r"the\s+(?:three|four|five|trio|crew|gang|team|friends|whole\s+(?:group|crew|gang|team))|"
-                    r"the\s+group|the\s+others)\b", re.I)
-_ENTER_AFTER = re.compile(
-    rf"^(?:\s+(?:\w+ly|then|finally|suddenly|now|also|all|both))?\s+(?:{lx.ENTER_VERBS}|enter|"
-    r"come\s+in|come\s+back|arrive|appear|join|return|walk\s+in|run\s+in|step\s+in|burst\s+in|"
-    r"show\s+up|are\s+back|reappear)\b", re.I)
-_LEAVE_AFTER = re.compile(
-    rf"^(?:\s+(?:\w+ly|then|finally|suddenly|now|also|all|both))?\s+(?:{lx.LEAVE_VERBS}|leave|exit|"
-    r"depart|walk\s+(?:out|away|off)|go\s+away|disappear|vanish|run\s+(?:off|away))\b", re.I)
-# "walks out to the harbour" goes somewhere: a move with the character, not an exit.
-_DESTINATION = re.compile(r"^[^.;!?]*?\b(?:to|into|toward|towards|onto|for)\s+(?:the|a|an)\b", re.I)
-# "leaves" is an exit only when nothing (or a room/scene) follows; "leaves her sword" is not.
-_LEAVE_OBJECT = re.compile(
-    r"^\s*(?:$|[,.;!?]|(?:and|then|but|while|as|through|without|for|in|with|to)\b|"
-    r"(?:the\s+)?(?:room|scene|frame|panel|building|house|place|area|picture)\b)", re.I)
-_PLACE_RE = re.compile(
-    r"(?:\b(?:to|into|in|inside|at|toward|towards|reaches|enters|entered|visits|through|onto|"
-    r"on|upon|atop|across|within|outside|off|near|beside|under|beneath)"
-    # "rides down the hill" leaves the garage; "walks along the docks" stays in the harbour
-    rf"|\b(?:{lx.MOTION_RE})\s+(?:\w+ly\s+)?(?:down|up|over|out\s+of|across|through))\s+(a|an|the|some)\s+"
-    r"((?:(?!and\b|the\b|of\b|to\b|with\b|her\b|his\b)[a-z'-]+\s+){0,3}?)("
-    + "|".join(re.escape(p) for p in lx.PLACE_PHRASES)
-    + "|" + "|".join(sorted(lx.PLACE_WORDS, key=len, reverse=True)) + r")\b",
-    re.I,
-)
 _CHAT_FILLER = re.compile(r"(?<![\w'’])(?:lol+|lmf?ao+|rofl|ha(?:ha)+h?|he(?:he)+|omg|xd+|jk|tbh|ngl)(?![\w'’])",
                           re.I)
 _REPEATED_MARKS = re.compile(r"([!?])\1+")
 _QUOTED = re.compile(r'"[^"]*"|“[^”]*”|«[^»]*»|„[^“”]*[“”]')
-_STATIC_PREPS = frozenset({"in", "on", "at", "inside", "within", "upon", "atop", "off", "near", "beside", "under",
-                           "beneath"})
-_MOTION_BEFORE = re.compile(rf"\b(?:{lx.MOTION_RE}|arriv\w*|return\w*|land\w*|reach\w*|get|gets|got|"
-                            rf"end\w* up|find\w* (?:herself|himself|themselves|itself))\b(?:\s+\w+){{0,2}}\s*$", re.I)
-
-
-def _stays(text: str, pos: int, phrase: str) -> bool:
-    """'on the pier' with no verb of moving before it names a spot where they already are."""
-    return phrase.split(None, 1)[0].lower() in _STATIC_PREPS and not _MOTION_BEFORE.search(text, 0, pos)
-
-
-_HERE_NOUNS = frozenset({"room", "place", "area", "spot", "building", "house", "hall", "inside"})
-# "Bolt rolls in", "Tom drives off": any verb of moving, at the end of its clause.
-_CLAUSE_ENDS = r"(?=\s*(?:$|[,.;!?]|(?:and|then|but|while|as|with|from|through|together)\b))"
-_MOVE_IN = re.compile(rf"^(?:\s+\w+ly)?\s+(?:{lx.MOTION_RE})\s+(?:in|inside|back|over|along|up){_CLAUSE_ENDS}",
-                      re.I)
-_MOVE_OUT = re.compile(rf"^(?:\s+\w+ly)?\s+(?:{lx.MOTION_RE})\s+(?:out|off|away){_CLAUSE_ENDS}", re.I)
-
-
 def plan(world: World, text: str, options: PlanOptions | None = None) -> Plan:
     """Reads one /continue (or /imagine) text against the world and returns events and shot."""
     options = options or PlanOptions()
@@ -126,12 +83,16 @@ def plan(world: World, text: str, options: PlanOptions | None = None) -> Plan:
     _read_scene_words(told, scene, notes, world)
 
     mentions = idx.mentions(text, world)
-    leavers, enterers, leave_spans = _entering_and_leaving(text, mentions)
+    leavers, enterers, leave_spans = entering_and_leaving(text, mentions)
     consumed += leave_spans
-    frame = _frame(world, text, mentions, leavers, enterers, options, notes)
+    bare = text
+    for a, b in consumed:  # the words left once camera and leaving phrases are read
+        bare = bare[:a] + " " * (b - a) + bare[b:]
+    frame = frame_of(world, bare, mentions, leavers, enterers, options.carry_characters, notes)
 
     events: list[Event] = []
-    location = _read_location(world, told, idx, events, scene, notes)
+    blocked = tuple((m.start, m.end) for m in mentions if m.names)
+    location = read_place(world, told, idx, blocked, events, scene, notes)
     draft = Draft(world=world, location=location, frame=frame)
     apply_edits(draft, told, mentions, consumed, notes, reserved)
 
@@ -162,7 +123,7 @@ def _read_camera(world: World, text: str, consumed: list[tuple[int, int]],
             continue
         value = lx.CAMERA_PATTERNS[m.lastindex - 1][1]  # type: ignore[operator]
         # take "a close-up of" with it, so the action keeps only what happens
-        pre = _CAMERA_FILLER.search(text, 0, m.start())
+        pre = _CAMERA_FILLER.search(text, max(0, m.start() - 20), m.start())
         start = pre.start() if pre and pre.group(0).strip() else m.start()
         tail = _CAMERA_TAIL.match(text[m.end():])
         end = m.end() + (tail.end() if tail else 0)
@@ -204,7 +165,7 @@ def _read_scene_words(text: str, scene: dict[str, str], notes: list[str], world:
     ):
         last = None
         for m in rx.finditer(text):
-            if not overlaps(false, m.start(), m.end()):
+            if not overlaps(false, m.start(), m.end()) and (field == "lighting" or not _modifier(text, m)):
                 last = m
         if last is None:
             continue
@@ -216,6 +177,21 @@ def _read_scene_words(text: str, scene: dict[str, str], notes: list[str], world:
         notes.append(f"{label} → {shown} (from “{last.group(0)}”)")
 
 
+# Nouns a time or weather word may describe and still be the time or weather ("a rainy night").
+_SKY_NOUNS = frozenset("""night nights day days morning evening afternoon sky skies weather dawn dusk air light
+    sunlight glow mist fog haze rain breeze wind chill clouds cloud shadows shadow hour hours sun moon""".split())
+
+
+def _modifier(text: str, m: re.Match[str]) -> bool:
+    """"evening gown", "storm-grey cloak", "snowy backyard": the word only describes a thing."""
+    if m.group(0).lower() in ("rainy", "stormy", "drizzly"):
+        return False  # "a rainy sidewalk": rain cannot lie on the ground, it is falling
+    if re.match(r"(?:\s+[\w']+){0,2}\s+outside\b", text[m.end():], re.I):
+        return True  # "snow outside": the weather beyond the window, not in this panel
+    np = noun_phrase(text, m.start())
+    return np is not None and np.end > m.end() and np.head not in _SKY_NOUNS
+
+
 def _scene_event(world: World, scene: dict[str, str]) -> SceneChanged | None:
     """One SceneChanged with only the fields that really change."""
     now = world.scene
@@ -225,146 +201,3 @@ def _scene_event(world: World, scene: dict[str, str]) -> SceneChanged | None:
         if (v or None) != cur:
             kw[k] = v
     return SceneChanged(**kw) if kw else None
-
-
-# ---------------------------------------------------------------- who is in frame
-
-
-def _entering_and_leaving(
-    text: str, mentions: list[Mention],
-) -> tuple[list[str], list[str], list[tuple[int, int]]]:
-    """Characters that enter or leave, and the spans of the leaving clauses."""
-    leavers: list[str] = []
-    enterers: list[str] = []
-    spans: list[tuple[int, int]] = []
-    named = [m for m in mentions if m.names and not m.possessive]
-    i = 0
-    while i < len(named):
-        # "Mira and Tom leave": the verb after the last of an "and" group counts for all
-        j = i
-        while j + 1 < len(named) and re.fullmatch(r"\s*(?:,|and|,\s*and)\s*",
-                                                  text[named[j].end:named[j + 1].start], re.I):
-            j += 1
-        group, last = named[i: j + 1], named[j]
-        after = text[last.end:]
-        lm = _LEAVE_AFTER.match(after) or _MOVE_OUT.match(after)
-        if lm and _DESTINATION.match(after[lm.end():]):
-            lm = None
-        if lm and (not re.search(r"\b(?:leaves|left|leave)$", lm.group(0), re.I)
-                   or _LEAVE_OBJECT.match(after[lm.end():])):
-            end = last.end + lm.end()
-            obj = re.match(r"\s+(?:the\s+)?(?:room|scene|frame|panel|building|house|place)\b",
-                           text[end:], re.I)
-            spans.append((group[0].start, end + (obj.end() if obj else 0)))
-            for m in group:
-                leavers += [n for n in m.names if n not in leavers]
-        elif _ENTER_AFTER.match(after) or _MOVE_IN.match(after):
-            for m in group:
-                enterers += [n for n in m.names if n not in enterers]
-        i = j + 1
-    return leavers, enterers, spans
-
-
-SMALL_CAST = 3
-_OWN_SUBJECT = re.compile(
-    r"^\W*(?:a|an|the|some|any|one|two|three|four|five|several|many|this|that|these|those|his|her|their|its|"
-    r"my|our|your|\d+)\b|\b(?:empty|nobody|no one|deserted|abandoned|unoccupied|without anyone)\b", re.IGNORECASE)
-
-
-def _subjectless(text: str) -> bool:
-    """True for a predicate with no subject ("soaring through the sky", "at dawn, resting")."""
-    return bool(text.strip()) and not _OWN_SUBJECT.search(text)
-
-
-def _frame(world: World, text: str, mentions: list[Mention], leavers: list[str],
-           enterers: list[str], options: PlanOptions, notes: list[str]) -> list[str]:
-    """Who is in the panel: named characters, or the previous frame when none is named."""
-    prev: list[str] = []
-    last = world.last_shot
-    if options.carry_characters and last is not None:
-        prev = [n for n in last.characters if world.find_character(n) is not None]
-    named = [n for m in mentions if m.names and m.kind != "pronoun" for n in m.names]
-    pronouns = [n for m in mentions if m.kind == "pronoun" for n in m.names]
-    if _GROUP.search(text) and options.carry_characters:
-        # "everyone laughs": the people of the last few panels, not only the last close-up
-        base = [n for n in recent_group(world) if n not in prev]
-        base = [*prev, *base]
-    elif leavers or enterers or not named:
-        base = list(prev)
-        if prev and not named and not leavers:
-            notes.append("in frame, kept from the last panel: " + ", ".join(prev))
-    else:
-        base = []
-    members = {n for n in (*base, *named, *pronouns) if n not in leavers}
-    # Who this text talks about first, in the order written, then the others in their old
-    # order: the drawn frame becomes world.last_mentioned, so after "Lena walks in" the next
-    # "she" is Lena, not whoever stood first in the old frame.
-    recent = [n for m in mentions for n in m.names]
-    frame: list[str] = []
-    for n in (*recent, *base, *named, *pronouns):
-        if n in members and n not in frame:
-            frame.append(n)
-    if not frame and not leavers and not mentions and _subjectless(text):
-        # "/imagine soaring through a glowing sky" after "/cref Phoenix a phoenix ...": words with
-        # no subject of their own are about the cast. A small cast is "the" cast; a big one keeps
-        # the last mentioned. "a castle on a hill" or "an empty bench" has its own subject.
-        cast = [c.name for c in world.characters]
-        frame = cast if len(cast) <= SMALL_CAST else [n for n in world.last_mentioned if world.find_character(n)]
-        if frame:
-            notes.append("nobody named: in frame, " + ", ".join(frame))
-    # say who a pronoun meant, once, unless that character is named in the text anyway
-    told: set[tuple[str, ...]] = set()
-    for m in mentions:
-        if m.kind == "pronoun" and m.names and m.names not in told and not set(m.names) <= set(named):
-            told.add(m.names)
-            notes.append(f"“{m.text}” → {', '.join(m.names)}")
-    return frame
-
-
-# ---------------------------------------------------------------- places
-
-
-def _read_location(world: World, text: str, idx: WorldIndex, events: list[Event],
-                   scene: dict[str, str], notes: list[str]) -> str | None:
-    """Moves to a known place by name, or creates one ("into a smoky tavern"); returns it."""
-    current = world.scene.location
-    here = world.location(current)
-    here_words = set(re.findall(r"[a-z]+", f"{here.name} {here.description}".lower())) if here else set()
-    known = idx.locations(text)
-    best: tuple[int, str, str | None] | None = None  # (position, name, new description)
-    if known is not None:
-        best = (known[0], known[1], None)
-    for m in _PLACE_RE.finditer(text):
-        if after_gaze(text, m.start()):
-            continue
-        noun = " ".join(m.group(3).split())
-        name = " ".join(w.capitalize() for w in noun.split())
-        if world.location(name) is not None:
-            cand = (m.start(), world.location(name).name, None)  # type: ignore[union-attr]
-        elif here is not None and m.group(1).lower() == "the" and (
-                noun.lower() in here_words or noun.lower() in _HERE_NOUNS):
-            # "paces in the room", "back in the harbour": the place they are already in
-            cand = (m.start(), here.name, None)
-        elif here is not None and m.group(1).lower() == "the" and _stays(text, m.start(), m.group(0)):
-            # "waits on the pier" in the harbour: a spot in the current place, not a move
-            cand = (m.start(), here.name, None)
-        else:
-            desc = " ".join(m.group(0)[m.start(1) - m.start():].split())
-            cand = (m.start(), name, desc)
-        if best is None or cand[0] > best[0]:
-            best = cand
-    if best is None:
-        return current
-    _, name, desc = best
-    if desc is not None:
-        events.append(LocationSet(name=name, description=desc))
-        notes.append(f"new place {name}: {desc}")
-    if name != current:
-        scene["location"] = name
-        if desc is None:
-            notes.append(f"moves to {name}")
-        # candles and lamps belong to the place left behind; daylight and moonlight do not
-        if world.scene.lighting in lx.PLACE_LIGHTS and "lighting" not in scene:
-            scene["lighting"] = ""
-            notes.append(f"{world.scene.lighting} stays behind in {current}")
-    return name

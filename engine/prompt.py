@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from engine.appearance import character_text
+from engine.comic.speech import strip_speech
 from engine.events import AppearanceChanged, SceneChanged
 from engine.world import Scene, Shot, World
 
@@ -50,6 +51,7 @@ class PromptSpec:
     dropped: tuple[str, ...] = ()  # "prop: a lantern on the table", lowest priority first
     references: tuple[str, ...] = ()  # framed characters that have a reference image
     parts: tuple[tuple[str, str], ...] = ()  # (kind, text) of every part kept, in order
+    notes: tuple[str, ...] = ()  # more for /why: references left out, --no folded into the prompt
 
 
 def estimate_tokens(text: str) -> int:
@@ -64,7 +66,7 @@ def estimate_tokens(text: str) -> int:
     return len(_PIECE.findall(text))
 
 
-def _light(scene: Scene) -> str:
+def light_text(scene: Scene) -> str:
     bits = [scene.lighting] if scene.lighting else []
     if scene.light_from:
         bits.append(f"light from the {scene.light_from}" if scene.light_from != "behind"
@@ -76,11 +78,11 @@ def _light(scene: Scene) -> str:
 _ON_PLACES = frozenset("""pier jetty dock docks wharf beach shore shoreline coast road street avenue highway path
     trail bridge hill hillside mountain mountainside peak summit ridge cliff cliffs roof rooftop balcony terrace
     deck boat ship raft island field meadow lawn plain plains prairie savanna stage platform ice glacier
-    moon planet surface runway track tracks""".split())
+    moon planet surface runway track tracks sand""".split())
 _HEAD_END = re.compile(r"\s+(?:with|of|full|where|that|which|under|near|by|at|in|on|beside|overlooking)\s|,")
 
 
-def _location_text(name: str, description: str) -> str:
+def location_text(name: str, description: str) -> str:
     """"in a smoky tavern", "on a wooden pier", "in Rain Alley, a narrow alley": name and description."""
     desc = " ".join(description.split())
     if not desc:
@@ -111,18 +113,19 @@ def _parts(world: World, shot: Shot) -> list[tuple[str, str]]:
             continue
         looks = character_text(c)
         parts.append(("character", f"{c.name}, {looks}" if looks else c.name))
-    if shot.action.strip():
-        parts.append(("action", shot.action.strip()))
+    action = strip_speech(shot.action)  # quoted speech goes into balloons, not the picture
+    if action:
+        parts.append(("action", action))
     loc = world.location(sc.location)
     if loc is not None:
-        parts.append(("location", _location_text(loc.name, loc.description)))
+        parts.append(("location", location_text(loc.name, loc.description)))
         parts += [("prop", p) for p in loc.props]
     elif sc.location:
-        parts.append(("location", _location_text(sc.location, "")))
+        parts.append(("location", location_text(sc.location, "")))
     if sc.time_of_day:
         parts.append(("time", _TIME_PHRASE.get(sc.time_of_day.lower(), sc.time_of_day)))
-    if _light(sc):
-        parts.append(("light", _light(sc)))
+    if light_text(sc):
+        parts.append(("light", light_text(sc)))
     if sc.weather:
         parts.append(("weather", sc.weather))
     if s.suffix.strip():
@@ -130,7 +133,7 @@ def _parts(world: World, shot: Shot) -> list[tuple[str, str]]:
     return parts
 
 
-def _negative(world: World, extra: str) -> str:
+def negative_text(world: World, extra: str) -> str:
     seen: dict[str, str] = {}
     for bit in (*world.style.negative.split(","), *extra.split(",")):
         b = " ".join(bit.split())
@@ -139,32 +142,47 @@ def _negative(world: World, extra: str) -> str:
     return ", ".join(seen.values())
 
 
+# The sentence compiler (engine/prose.py) words the same facts differently and shares these.
+def time_phrase(time_of_day: str) -> str:
+    """"at dusk", "in the morning"; other values as written."""
+    return _TIME_PHRASE.get(time_of_day.lower(), time_of_day)
+
+
+def fit_parts(parts: list[tuple[str, str]], budget: int, count: Callable[[str], int],
+              text_of: Callable[[list[tuple[str, str]]], str], drop_order: tuple[str, ...],
+              labels: dict[str, str]) -> tuple[str, ...]:
+    """Drops parts (in place) by priority until the text fits `budget`; returns what was dropped.
+
+    Within a kind the last one goes first (the last prop, the last character framed), and the
+    very last part always stays: a prompt must say something.
+    """
+    dropped: list[str] = []
+    for kind in drop_order:
+        while len(parts) > 1 and count(text_of(parts)) > budget:
+            idx = next((i for i in range(len(parts) - 1, -1, -1) if parts[i][0] == kind), None)
+            if idx is None:
+                break
+            k, text = parts.pop(idx)
+            dropped.append(f"{labels[k]}: {text}")
+        if count(text_of(parts)) <= budget:
+            break
+    return tuple(dropped)
+
+
 def compile_prompt(world: World, shot: Shot, budget: int = DEFAULT_BUDGET,
                    count_tokens: Callable[[str], int] | None = None,
                    extra_negative: str = "") -> PromptSpec:
     """The panel's prompt within `budget` tokens of the whole positive prompt."""
     count = count_tokens or estimate_tokens
     parts = _parts(world, shot)
-    dropped: list[str] = []
-
     def text_of(ps: list[tuple[str, str]]) -> str:
         return ", ".join(t for _, t in ps)
 
-    # Drop by priority, and within a kind the last one first (the last prop, the last
-    # character framed); never drop the very last part (a prompt must say something).
-    for kind in DROP_ORDER:
-        while len(parts) > 1 and count(text_of(parts)) > budget:
-            idx = next((i for i in range(len(parts) - 1, -1, -1) if parts[i][0] == kind), None)
-            if idx is None:
-                break
-            k, t = parts.pop(idx)
-            dropped.append(f"{_LABEL[k]}: {t}")
-        if count(text_of(parts)) <= budget:
-            break
+    dropped = fit_parts(parts, budget, count, text_of, DROP_ORDER, _LABEL)
     refs = tuple(n for n in shot.characters
                  if (c := world.find_character(n)) is not None and c.references)
-    return PromptSpec(prompt=text_of(parts), negative=_negative(world, extra_negative),
-                      dropped=tuple(dropped), references=refs, parts=tuple(parts))
+    return PromptSpec(prompt=text_of(parts), negative=negative_text(world, extra_negative),
+                      dropped=dropped, references=refs, parts=tuple(parts))
 
 
 def compile(world: World, shot: Shot, budget: int = DEFAULT_BUDGET,
@@ -209,6 +227,7 @@ def explain(world_before: World, plan: Plan, spec: PromptSpec, budget: int = DEF
         lines.append("Nothing was dropped: the whole description fits the prompt.")
     if spec.references:
         lines.append("Reference images used for: " + ", ".join(spec.references))
+    lines += list(spec.notes)
     return _fit(lines, WHY_LIMIT)
 
 

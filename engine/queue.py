@@ -28,12 +28,10 @@ from typing import Any, Self
 from engine.backend import Backend, RemoteRenderer, WorkerLost
 from engine.errors import QueueFull, RenderCancelled, RenderFailed, is_oom
 from engine.fairness import batches_in_order, take_batch
-from engine.handles import JobHandle, JobStatus
-from engine.jobs import Renderer, RenderJob, RenderResult
+from engine.handles import JobHandle
+from engine.jobs import JobStatus, Renderer, RenderJob, RenderResult
 
 logger = logging.getLogger(__name__)
-
-__all__ = ["MAX_WORKER_LOSSES", "Engine", "JobHandle", "JobStatus"]
 
 MAX_WORKER_LOSSES = 3  # a job whose worker died this often fails instead of killing more workers
 
@@ -74,17 +72,8 @@ class Engine:
         self.max_batch = max_batch
         self.per_user_cap = per_user_cap
         self.global_cap = global_cap
-        self.stats: dict[str, Any] = {
-            "submitted": 0,
-            "images": 0,
-            "batches": 0,
-            "failed": 0,
-            "cancelled": 0,
-            "oom_splits": 0,
-            "busy_s": 0.0,
-            "max_batch_seen": 0,
-            "worker_losses": 0,
-        }
+        counters = ("submitted", "images", "batches", "failed", "cancelled", "oom_splits", "max_batch_seen")
+        self.stats: dict[str, Any] = {**dict.fromkeys(counters, 0), "busy_s": 0.0, "worker_losses": 0}
         # Shared with the worker, guarded by _cond: waiting entries in submission order, the
         # round-robin clock per user, and the stop flag.
         self._cond = threading.Condition()
@@ -148,17 +137,11 @@ class Engine:
         if self._thread is not None:
             await self._join()
         if self.backend is not None and self._dispatcher is not None:
-            await self._close_backend(self.backend, self._dispatcher)
-
-    async def _close_backend(self, backend: Backend, dispatcher: asyncio.Task[None]) -> None:
-        """Let the workers stop what they render (they were told to), then stop the workers."""
-        self._kick()
-        await dispatcher
-        if self._inflight:
-            # A worker that is restarting cannot hear the cancel: do not wait for it for long.
-            await asyncio.wait(set(self._inflight), timeout=30)
-        await backend.close()
-        if self._inflight:
+            self._kick()
+            await self._dispatcher
+            if self._inflight:  # told to stop above; one that is restarting cannot hear it: wait 30 s at most
+                await asyncio.wait(set(self._inflight), timeout=30)
+            await self.backend.close()
             await asyncio.gather(*self._inflight, return_exceptions=True)
 
     async def _join(self) -> None:
@@ -177,17 +160,26 @@ class Engine:
 
     # ------------------------------------------------------------ submitting
 
-    def submit(self, job: RenderJob) -> JobHandle:
-        """Queue a job without blocking; raises QueueFull over the caps."""
+    def check_room(self, user: str) -> None:
+        """Raises QueueFull when `user` may not queue another job now (checked before anything is stored)."""
+        if len(self._active) >= self.global_cap:
+            raise QueueFull(f"the queue is full ({len(self._active)} jobs); try again in a minute")
+        mine = sum(1 for e in self._active.values() if e.job.user == user)
+        if mine >= self.per_user_cap:
+            raise QueueFull(f"you already have {mine} panels waiting")
+
+    def submit(self, job: RenderJob, *, stored: bool = False) -> JobHandle:
+        """Queue a job without blocking; raises QueueFull over the caps.
+
+        `stored`: the job is already in the database (room was checked before storing it, or it
+        is being recovered after a restart), so it must run whatever the caps say now.
+        """
         if self._loop is None or self._closed or self._broken:
             raise RuntimeError("the engine is not running")
         if job.job_id in self._active:
             raise ValueError(f"job {job.job_id!r} is already queued")
-        if len(self._active) >= self.global_cap:
-            raise QueueFull(f"the queue is full ({len(self._active)} jobs); try again in a minute")
-        mine = sum(1 for e in self._active.values() if e.job.user == job.user)
-        if mine >= self.per_user_cap:
-            raise QueueFull(f"you already have {mine} panels waiting")
+        if not stored:
+            self.check_room(job.user)
         future: asyncio.Future[RenderResult] = self._loop.create_future()
         # Mark exceptions retrieved: nobody has to await a cancelled job's result.
         future.add_done_callback(lambda f: f.cancelled() or f.exception())

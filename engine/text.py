@@ -89,6 +89,9 @@ class WorldIndex:
         for w, owners in parts.items():
             if len(owners) == 1:
                 self.by_key.setdefault(w, next(iter(owners)))
+        # common-word names that are also what the character is ("rose" for "a deep red rose flower")
+        self.kind_names = frozenset(k for k, n in self.by_key.items()
+                                    if k in _COMMON and k in words(_described(characters, n)))
         names = sorted(self.by_key, key=len, reverse=True)
         self.name_re = re.compile(
             r"(?<![\w'’])(?:the\s+)?(" + "|".join(r"\s+".join(map(re.escape, n.split()))
@@ -133,8 +136,9 @@ class WorldIndex:
         if self.name_re is not None:
             for m in self.name_re.finditer(text):
                 key = " ".join(m.group(1).casefold().split())
-                if key in _COMMON and m.group(1).islower():
-                    continue
+                if key in _COMMON and m.group(1).islower() and not (
+                        key in self.kind_names and m.group(0).lower().startswith("the")):
+                    continue  # "will", "may"; but "the rose" is the character described as a rose
                 found.append(Mention(m.start(), m.end(), m.group(0), "name",
                                      (self.by_key[key],), bool(m.group(2))))
                 taken.append(m.span())
@@ -168,46 +172,90 @@ class WorldIndex:
             p = lx.SUBJECT_PRONOUNS[word]
             if p == "it" and _EXPLETIVE_IT.match(text[m.end:]):
                 continue
+            if word in ("it", "them") and (_HANDLED.search(text, max(0, m.start - 30), m.start)
+                                           or _GIVEN.match(text, m.end)):
+                continue  # "takes off her earrings and sets them down": them are the earrings
             if p == "it" and not starts_clause(text, m.start):
                 # an object "it" is usually a thing ("picks up the cup and drinks from it")
                 names = next(((n,) for n in reversed(seen) if self.pronoun.get(n) == "it"), ())
             elif seen and _is_object(word, text, m.end) and not starts_clause(text, m.start):
-                # "Dax grabs him": an object pronoun never means the subject named before it
-                others = [n for n in context if n not in seen]
-                names = self._referent(p, [], others, world, exclude=set(seen))
+                subject = _clause_subject(text, m.start, out)
+                if _LOCATIVE.search(text, max(0, m.start - 30), m.start) \
+                        or _SUBORDINATE.search(text, _start_of(subject, out), m.start):
+                    # "Kai sits under a tree, a book beside him": him is Kai
+                    names = self._referent(p, seen, context, world, owner=True)
+                else:
+                    # "Dax grabs him": an object pronoun never means its clause's subject, but may
+                    # mean someone else this text names ("Otto hands Kai a cup and thanks him")
+                    names = self._referent(p, [n for n in seen if n not in subject],
+                                           [n for n in context if n not in subject], world, exclude=set(subject))
             else:
-                names = self._referent(p, seen, context, world)
+                names = self._referent(p, seen, context, world, owner=word in ("his", "her", "its", "their"))
             if names:
                 possessive = word in ("his", "their", "its", "hers")
                 out.append(Mention(m.start, m.end, m.text, "pronoun", names, possessive))
         return out
 
-    def _referent(self, p: str, seen: list[str], context: list[str],
-                  world: World, exclude: set[str] | frozenset[str] = frozenset()) -> tuple[str, ...]:
+    def _referent(self, p: str, seen: list[str], context: list[str], world: World,
+                  exclude: set[str] | frozenset[str] = frozenset(), owner: bool = False) -> tuple[str, ...]:
         for n in reversed(seen):
             if self.pronoun.get(n) == p:
                 return (n,)
         if p in ("he", "she"):
-            # a character of unknown gender ("they") named in this text takes he/she too
-            for n in reversed(seen):
-                if self.pronoun.get(n) == "they":
-                    return (n,)
-        for n in context:
-            if self.pronoun.get(n) == p:
-                return (n,)
+            # a character named in this text whose gender is not known ("they"), or a creature,
+            # takes he/she: always as an owner ("Bolt admires his shell"), otherwise only when no
+            # one of the last panels is known to be he/she ("Tobias lifts her": the girl)
+            loose = [n for n in reversed(seen) if self.pronoun.get(n) in ("they", "it")]
+            if loose and (owner or not any(self.pronoun.get(n) == p for n in context)):
+                return (loose[0],)
         if p == "they":
             group = seen if len(seen) >= 2 else list(dict.fromkeys(context))
             if len(group) < 2:
                 # after a close-up of one, "they" are the people of the last few panels
                 group = list(dict.fromkeys([*group, *recent_group(world)]))
+            group = [n for n in group if n not in exclude]
             if len(group) >= 2:
                 return tuple(group)
+        for n in context:
+            if self.pronoun.get(n) == p:
+                return (n,)
+        if p in ("he", "she"):
+            for n in context:
+                if self.pronoun.get(n) == "they":
+                    return (n,)
         only = [c.name for c in world.characters if c.pronoun == p and c.name not in exclude]
         return (only[0],) if len(only) == 1 and p != "it" else ()
 
 
+_HANDLED = re.compile(r"\b(?:sets|set|puts|put|places|placed|drops|dropped|"
+                      r"picks|picked|lifts|lifted|hangs|hung|folds|folded|throws|threw|tosses|tossed|hides|hid|"
+                      r"pockets|pocketed|lays|laid|wears|wore|holds|held|carries|carried|grabs|grabbed|"
+                      r"takes|took|swaps|stuffs|shoves|tucks|wraps|unwraps|opens|closes|reads|eats|drinks)\s+$", re.I)
+_GIVEN = re.compile(r"\s+(?:back\s+|over\s+)?to\s", re.I)  # "hands them to Vera": them are things
+# "a jacket that was far too big for him": him may be the subject in a clause of its own
+_SUBORDINATE = re.compile(r"\b(?:that|which|who|because|until|when|while|since|although|though|so)\b", re.I)
+
+
+def _start_of(names: list[str], mentions: list[Mention]) -> int:
+    return next((m.end for m in mentions if m.names and list(m.names) == names), 0)
+
+
+_LOCATIVE = re.compile(r"\b(?:beside|behind|near|around|next\s+to|under|beneath|below|above|over|in\s+front\s+of|"
+                       r"on\s+top\s+of|alongside|underneath|before)\s+$", re.I)
+
+
+def _clause_subject(text: str, pos: int, before: list[Mention]) -> list[str]:
+    """The names of the mention that starts the clause holding pos (the sentence's first, if none)."""
+    sent = max(text.rfind(c, 0, pos) for c in ".!?;") + 1
+    inside = [m for m in before if sent <= m.start < pos and m.names and m.subject_form]
+    starters = [m for m in inside if starts_clause(text, m.start)]
+    pick = starters[-1] if starters else (inside[0] if inside else None)
+    return list(pick.names) if pick else []
+
+
 _AFTER_OBJECT_HER = re.compile(
-    r"\s*(?:$|[.,!?;:)\"'…]|(?:and|to|with|up|down|back|off|out|in|on|at|for|from|into|again|too|as|while|but|"
+    r"\s*(?:$|[.,!?;:)\"'…]|(?:and|to|with|up|down|back|off|out|in|on|at|for|from|into|onto|across|through|toward|"
+    r"towards|past|inside|under|behind|again|too|as|while|but|"
     r"then|close|tight|away|over|around|by|goodbye|hello|hi)\b)", re.IGNORECASE)
 
 
@@ -248,6 +296,7 @@ def recent_group(world: World, panels: int = 8) -> list[str]:
 
 
 _PREV_WORDS = re.compile(r"([\w']+)(?:\s+([\w']+))?\s*$")
+_GAZE_PARTICLES = frozenset({"out", "up", "down", "over", "across", "back", "off", "away", "around", "ahead"})
 
 
 def after_gaze(text: str, pos: int) -> bool:
@@ -256,7 +305,12 @@ def after_gaze(text: str, pos: int) -> bool:
     if m is None:
         return False
     last, prev = (m.group(2) or m.group(1)).lower(), (m.group(1) if m.group(2) else "").lower()
-    return last in lx.GAZE_VERBS or (last.endswith("ly") and prev in lx.GAZE_VERBS)
+    # "looks at", "stares hard at", and with a particle: "looking out to sea", "gazes up at the stars"
+    return last in lx.GAZE_VERBS or ((last.endswith("ly") or last in _GAZE_PARTICLES) and prev in lx.GAZE_VERBS)
+
+
+def _described(characters: tuple[Character, ...], name: str) -> str:
+    return next((c.description for c in characters if c.name == name), "")
 
 
 def _base_nouns(c: Character) -> set[str]:

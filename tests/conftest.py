@@ -21,15 +21,15 @@ MOD = Actor("test", "u-mod", "mod", is_admin=True)
 
 
 @pytest.fixture
-async def app(tmp_path: Path) -> AsyncIterator[App]:
-    async with open_app(Settings(database=str(tmp_path / "w.db")), renderer=SketchRenderer()) as app:
-        app.renderings.outlets["test"] = RecordingOutlet()
-        yield app
+def outlet() -> RecordingOutlet:
+    return RecordingOutlet()
 
 
 @pytest.fixture
-def outlet(app: App) -> RecordingOutlet:
-    return app.renderings.outlets["test"]  # type: ignore[return-value]
+async def app(tmp_path: Path, outlet: RecordingOutlet) -> AsyncIterator[App]:
+    async with open_app(Settings(database=str(tmp_path / "w.db")), renderer=SketchRenderer()) as app:
+        app.outbox.connect("test", outlet)
+        yield app
 
 
 @pytest.fixture(scope="module")

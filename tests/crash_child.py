@@ -15,19 +15,28 @@ from collections.abc import Sequence
 from bot.app import open_app
 from bot.config import Settings
 from bot.context import Actor, Place
-from engine.jobs import Progress, RenderJob
+from engine.jobs import Capabilities, Progress, RenderJob
 
 PLACE = Place("test", "ws", "chan", "crash")
+_PRINT = threading.Lock()
+
+
+def say(line: str) -> None:
+    """One whole line at a time: the worker thread and the loop both report to the parent."""
+    with _PRINT:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
 
 
 class StuckRenderer:
     name = "sketch"
+    capabilities = Capabilities()
 
     def load(self) -> None:
         pass
 
     def render(self, jobs: Sequence[RenderJob], progress: Progress) -> list[bytes]:
-        print("RENDERING", flush=True)
+        say("RENDERING")
         threading.Event().wait()  # never returns: the parent kills us here
         return []
 
@@ -43,14 +52,14 @@ async def main(db: str, block: bool, report: bool) -> None:
 
             async def reporting(job_id: str, image: str) -> None:
                 await committed(job_id, image)
-                print("RENDERED", flush=True)
+                say("RENDERED")
 
             app.store.job_rendered = reporting  # type: ignore[method-assign]
         loop = asyncio.get_running_loop()
         while line := await loop.run_in_executor(None, sys.stdin.readline):
             author, _, command = line.strip().partition(" ")
             reply = await app.service.execute_text(command, Actor("test", author, author), PLACE)
-            print(("ERR " if reply.error else "ACK ") + reply.text.replace("\n", " "), flush=True)
+            say(("ERR " if reply.error else "ACK ") + reply.text.replace("\n", " "))
 
 
 if __name__ == "__main__":

@@ -95,9 +95,9 @@ async def test_a_job_killed_mid_render_is_rendered_again_and_posted_once(tmp_pat
     for _ in range(2):  # restart twice: the second restart must find nothing left to post
         async with open_app(Settings(database=str(db))) as app:
             outlet = RecordingOutlet()
-            app.renderings.outlets["test"] = outlet
-            picked = await app.renderings.recover()
-            await app.renderings.wait_idle()
+            app.outbox.connect("test", outlet)
+            picked = await app.outbox.recover("test")
+            await app.outbox.wait_idle()
             posted = await app.store.job(job.id)
         if _ == 0:
             assert picked == 1 and len(outlet.delivered) == 1
@@ -119,7 +119,7 @@ async def test_a_rendered_but_unposted_panel_survives_sigkill_and_is_posted_once
         [job] = await store.jobs_in_state("rendered")
     async with open_app(Settings(database=str(db))) as app:
         outlet = RecordingOutlet()
-        app.renderings.outlets["test"] = outlet
-        assert await app.renderings.recover() == 1
+        app.outbox.connect("test", outlet)
+        assert await app.outbox.recover("test") == 1
         assert [d.job_id for d in outlet.delivered] == [job.id]
         assert (await app.store.job(job.id)).state == "posted"  # type: ignore[union-attr]

@@ -23,8 +23,8 @@ from PIL import Image
 from bot.app import App, open_app
 from bot.config import Settings
 from bot.context import Place
+from bot.limits import Limits
 from bot.platforms.discord_app import DiscordPlatform
-from bot.service import Limits
 from engine.renderers.storyboard.renderer import SketchRenderer
 from tests.fake_discord import FORUM_CHANNEL_ID, GUILD_ID, TEXT_CHANNEL_ID, FakeDiscord, FakeInteraction, Request
 from tests.fakes import GatedRenderer
@@ -43,13 +43,9 @@ async def running_bot(fake: FakeDiscord, db: Path, renderer: Any = None, limits:
                       **config: Any) -> AsyncIterator[tuple[App, DiscordPlatform]]:
     settings = Settings(database=str(db), discord=fake.config(progress_seconds=0.05, **config),
                         limits=limits or Limits())
-    async with open_app(settings, renderer=renderer or SketchRenderer()) as app:
-        platform = DiscordPlatform(app, settings.discord, fake.token)
-        await platform.start()
-        try:
-            yield app, platform
-        finally:
-            await platform.close()
+    async with open_app(settings, renderer=renderer or SketchRenderer()) as app, \
+            app.serving(DiscordPlatform(app.service, settings.discord, fake.token)) as platform:
+        yield app, platform
 
 
 def png(size: tuple[int, int] = (48, 64), colour: str = "red") -> bytes:

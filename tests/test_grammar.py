@@ -18,7 +18,6 @@ from bot.commands import (
     ImportWorld,
     NewWorld,
     RegisterCharacter,
-    RenderOptions,
     Reroll,
     SetScene,
     SetStyle,
@@ -27,8 +26,10 @@ from bot.commands import (
     Undo,
     Why,
 )
-from bot.grammar import COMMAND_NAMES, USAGE, GrammarError, help_text, parse, pixel_size
+from bot.grammar import COMMAND_NAMES, USAGE, GrammarError, help_text, parse
+from engine.compose import RenderOptions
 from engine.errors import WorldError
+from engine.sizes import pixel_size
 
 # ---------------------------------------------------------------- every form
 
@@ -379,3 +380,14 @@ def test_continue_keeps_text(text: str) -> None:
     assert isinstance(cmd, ContinueStory)
     assert " ".join(cmd.text.split()) == " ".join(text.split())
     assert cmd.text == cmd.text.strip()
+
+
+def test_an_empty_style_means_no_style() -> None:
+    # Generated scripts (one set per world) write "--style" with nothing after it for "no style".
+    assert parse('/world new "A set" --style') == NewWorld(title="A set")
+    assert parse("/world new --style --seed 3") == NewWorld(seed=3)
+
+
+def test_help_imagine_says_when_nobody_is_in_frame() -> None:
+    text = help_text("imagine")
+    assert "establishing shot" in text and "nobody in frame" in text

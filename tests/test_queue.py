@@ -9,8 +9,8 @@ from collections.abc import Callable, Sequence
 import pytest
 
 from engine.errors import QueueFull, RenderCancelled, RenderFailed, is_oom
-from engine.jobs import Progress, RenderJob
-from engine.queue import Engine, JobHandle, JobStatus
+from engine.jobs import JobStatus, Progress, RenderJob
+from engine.queue import Engine, JobHandle
 
 TIMEOUT = 10.0
 

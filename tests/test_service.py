@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import io
+from collections.abc import AsyncIterator
 
 import pytest
 from PIL import Image
 
-from bot.app import App
+from bot.app import App, open_app
+from bot.config import Settings
 from bot.context import Actor, Attachment, Place, Reply
 from engine.appearance import character_text
 from tests.conftest import ADA, BEN, MOD, PLACE
-from tests.fakes import RecordingOutlet
+from tests.fakes import ImageReadingSketch, RecordingOutlet
 
 
 async def say(app: App, line: str, actor: Actor = ADA, place: Place = PLACE, files: tuple = ()) -> Reply:
@@ -243,7 +245,7 @@ async def test_a_configured_llm_planner_plans_off_the_loop_and_falls_back(tmp_pa
     async with open_app(Settings(database=str(tmp_path / "w.db")), renderer=SketchRenderer(),
                         planner=LLMPlanner(generate, timeout_s=5)) as app:
         outlet = RecordingOutlet()
-        app.renderings.outlets["test"] = outlet
+        app.outbox.connect("test", outlet)
         await start(app)
         await say(app, "/continue Mira dances in the snow")
         await say(app, "/continue Mira sings")
@@ -253,8 +255,17 @@ async def test_a_configured_llm_planner_plans_off_the_loop_and_falls_back(tmp_pa
     assert threads and threading.main_thread().name not in threads
 
 
-async def test_a_first_solo_panel_anchors_the_character_and_undo_takes_both_back(app: App) -> None:
-    app.renderings.auto_anchor = True
+@pytest.fixture
+async def reading_app(tmp_path, outlet: RecordingOutlet) -> AsyncIterator[App]:
+    """An app whose renderer reads reference images (so anchoring and the previous panel apply)."""
+    settings = Settings(database=str(tmp_path / "r.db"), engine={"previous_panel_reference": 0.3})
+    async with open_app(settings, renderer=ImageReadingSketch()) as app:
+        app.outbox.connect("test", outlet)
+        yield app
+
+
+async def test_a_first_solo_panel_anchors_the_character_and_undo_takes_both_back(reading_app: App) -> None:
+    app = reading_app
     await start(app)
     await say(app, "/continue Mira waves")
     mira = (await world_of(app)).character("Mira")
@@ -270,8 +281,15 @@ async def test_a_first_solo_panel_anchors_the_character_and_undo_takes_both_back
     assert world.panels == () and not world.character("Mira").references
 
 
-async def test_the_previous_panel_is_a_weak_style_reference_when_enabled(app: App, outlet: RecordingOutlet) -> None:
-    app.renderings.previous_reference = 0.3
+async def test_no_anchoring_for_a_renderer_that_draws_from_words(app: App) -> None:
+    await start(app)
+    await say(app, "/continue Mira waves")
+    assert not (await world_of(app)).character("Mira").references
+
+
+async def test_the_previous_panel_is_a_weak_style_reference_when_enabled(reading_app: App,
+                                                                        outlet: RecordingOutlet) -> None:
+    app = reading_app
     await start(app)
     await say(app, "/continue Mira waves")
     await say(app, "/continue Tom waves back")

@@ -11,15 +11,12 @@ from PIL import Image, ImageChops, ImageStat
 from engine.errors import RenderCancelled
 from engine.jobs import RenderJob
 from engine.renderers.storyboard.renderer import (
-    SHEET_PAD,
-    SHEET_THUMB_W,
-    SHEET_TITLE_H,
     SketchRenderer,
     character_colours,
     render_panel,
-    sheet_grid,
     storyboard_sheet,
 )
+from engine.renderers.storyboard.sheet import SHEET_PAD, SHEET_THUMB_W, SHEET_TITLE_H, sheet_grid
 
 MIRA: dict[str, Any] = {
     "name": "Mira",

@@ -11,19 +11,21 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from engine.jobs import RenderJob
-from engine.renderers.storyboard.figures import HATS, HELD
-from engine.renderers.storyboard.palette import COLOURS, HAIR, LEG_WORDS, SKIN, TIMES, TORSO_WORDS
+from engine.renderers.storyboard.acting import EXPRESSIONS, HOLDABLE
+from engine.renderers.storyboard.figures import HATS
+from engine.renderers.storyboard.items import HELD
+from engine.renderers.storyboard.kinds import ANIMALS, BIRDS, DRAGONS, FLOWERS, OBJECTS, OLD_WORDS, ROBOTS
+from engine.renderers.storyboard.light import TIMES
+from engine.renderers.storyboard.palette import COLOURS, HAIR, LEG_WORDS, SKIN, TORSO_WORDS
+from engine.renderers.storyboard.places import EXTERIORS, INTERIORS, SNOWY
 from engine.renderers.storyboard.renderer import (
     ALIASES,
     CAMERAS,
-    SHEET_PAD,
-    SHEET_THUMB_W,
-    SHEET_TITLE_H,
     render_panel,
-    sheet_grid,
     storyboard_sheet,
 )
-from engine.renderers.storyboard.scenes import INDOOR, OUTDOOR, PROP_ICONS
+from engine.renderers.storyboard.scenes import PROP_ICONS
+from engine.renderers.storyboard.sheet import SHEET_PAD, SHEET_THUMB_W, SHEET_TITLE_H, sheet_grid
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large]
@@ -38,11 +40,14 @@ WEATHER_WORDS = ["rain", "snow", "fog", "storm", "mist", "drizzle", "blizzard", 
 LIGHT_WORDS = ["candlelight", "fire", "torch", "neon", "moonlight", "sunlight", "daylight", "golden",
                "spotlight", "dramatic", "rim light", "magic glow", "bioluminescent", "overcast", "gloom"]
 LIGHT_FROM = ["left", "right", "above", "behind", "front", "below", "LEFT", "nowhere", ""]
-PLACE_WORDS = [w for table in (INDOOR, OUTDOOR) for keys in table.values() for w in keys] + ["table", "lighthouse"]
+PLACE_WORDS = [w for table in (INTERIORS, EXTERIORS) for keys in table.values() for w in keys] + [
+    "table", "lighthouse", "ship's", *SNOWY]
 LOOK_WORDS = [*COLOURS, *HAIR, *SKIN, *TORSO_WORDS, *LEG_WORDS, *HATS, *HELD, "dark", "light", "pale", "long",
               "short", "curly", "bald", "ponytail", "braid", "beard", "scar", "glasses", "scarf", "cloak", "robot",
-              "tall", "child", "stocky", "slim", "hair", "eyes", "skin", "with", "and", "wearing", ","]
-POSE_WORDS = ["raises", "waves", "points", "runs", "walks", "jumps", "sits", "looks", "at", "the", "door"]
+              "tall", "child", "stocky", "slim", "hair", "eyes", "skin", "with", "and", "wearing", ",",
+              *ANIMALS, *BIRDS, *DRAGONS, *ROBOTS, *FLOWERS, *OBJECTS, *OLD_WORDS, "beard", "white beard"]
+POSE_WORDS = ["raises", "waves", "points", "runs", "walks", "jumps", "sits", "looks", "at", "the", "door",
+              "Mira", "Tom", "she", "they", "hands", "lights", *HOLDABLE, *EXPRESSIONS]
 NASTY = ["", " ", "\x00", "\n\t\r", "\u200b\u200d", "\ud800", "a\udfffb", "\U000e0001", "👩‍👩‍👧‍👦🎉🔥",
          "مرحبا بالعالم", "日本語のテキスト", "Zalgo z̷̢͎͑a̸̛͚l̵̰̓g̴̞̈́o̶̪͝", "…—“”‘’·", "e\u0301" * 50, "W" * 300,
          "a-b-c", "'''", "\ufeff", "🏳️‍🌈" * 8]
@@ -116,7 +121,8 @@ APPEARANCE = some_keys({"hair": LOOK, "eyes": LOOK, "skin": LOOK, "base": LOOK, 
                         "wearing": word_list(LOOK_WORDS, 5), "carrying": word_list(LOOK_WORDS, 4),
                         "marks": word_list(LOOK_WORDS, 3), "other": word_list(LOOK_WORDS, 3)}, 50)
 CHARACTER = some_keys({"name": value(["Mira", "Tom", "Ada", "Dr. Ö"]), "description": LOOK,
-                       "appearance": st.one_of(APPEARANCE, LOOK)}, 80)
+                       "appearance": st.one_of(APPEARANCE, LOOK), "aliases": word_list(["old Tom", "Mi"], 3),
+                       "outfit_colour": st.one_of(st.lists(st.integers(-5, 300), max_size=4), scalars)}, 80)
 
 
 @st.composite

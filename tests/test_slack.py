@@ -8,6 +8,7 @@ OpenAPI description or Block Kit limits.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import statistics
@@ -25,7 +26,8 @@ from PIL import Image
 from bot.app import App, open_app
 from bot.config import ConfigError, Settings
 from bot.platforms import slack_blocks as kit
-from bot.platforms.slack_app import SlackConfig, SlackPlatform
+from bot.platforms.slack_app import SlackPlatform
+from bot.platforms.slack_config import SlackConfig
 from engine.jobs import Renderer
 from tests.fake_slack import FakeSlack
 from tests.fake_slack_payloads import http_body, signed_headers
@@ -46,13 +48,20 @@ def png(size: tuple[int, int] = (64, 64), colour: str = "teal") -> bytes:
 class Env:
     app: App
     slack: FakeSlack
-    platform: SlackPlatform
     mode: str
     session: aiohttp.ClientSession
     config: dict[str, Any]
+    stack: contextlib.AsyncExitStack
+    platform: SlackPlatform | None = None
+
+    async def serve(self) -> None:
+        """Starts a new adapter on the app, as `worldloom run` does."""
+        new = SlackPlatform(self.app.service, self.config, self.slack.bot_token, self.slack.app_token, SECRET)
+        self.platform = await self.stack.enter_async_context(self.app.serving(new))
 
     @property
     def url(self) -> str:
+        assert self.platform is not None
         host, port = self.platform.http_address
         return f"http://{host}:{port}/slack/events"
 
@@ -68,9 +77,9 @@ class Env:
 
     async def restart(self) -> None:
         """A new adapter on the same app and store, as after a process restart."""
-        await self.platform.close()
-        self.platform = SlackPlatform(self.app, self.config, self.slack.bot_token, self.slack.app_token, SECRET)
-        await self.platform.start()
+        await self.stack.aclose()
+        self.stack = contextlib.AsyncExitStack()
+        await self.serve()
 
     async def world_id(self, root: str) -> str:
         world_id = await self.app.store.world_for(("slack", self.slack.team_id, CHANNEL, root))
@@ -87,13 +96,12 @@ async def slack_env(tmp_path: Path, mode: str = "socket", renderer: Renderer | N
         slack.add_user("UMOD", "mod", admin=True)
         config = {"mode": mode, "api_base": slack.api_url, "files_base": slack.files_url, "host": "127.0.0.1",
                   "port": 0, "progress_seconds": 0.05}
-        platform = SlackPlatform(app, config, slack.bot_token, slack.app_token, SECRET)
-        await platform.start()
-        env = Env(app, slack, platform, mode, session, config)
+        env = Env(app, slack, mode, session, config, contextlib.AsyncExitStack())
         try:
+            await env.serve()
             yield env
         finally:
-            await env.platform.close()
+            await env.stack.aclose()
         assert slack.violations == []
 
 
@@ -173,9 +181,9 @@ async def test_mention_with_an_image_registers_a_character(env: Env, in_event: b
 
 @pytest.mark.parametrize(("where", "expected"), [
     ("other thread", "only read files shared in this thread"),
-    ("other host", "not stored on Slack"),
+    ("other host", "not stored on this platform"),
     ("too large", "too large"),
-    ("not an image", "only PNG, JPEG or WebP"),
+    ("not an image", "attach a PNG, JPEG or WebP"),
     ("channel level", "attach the image to a message in the world's thread"),
 ])
 async def test_files_from_elsewhere_are_refused_and_change_nothing(env: Env, where: str, expected: str) -> None:
@@ -211,7 +219,7 @@ async def test_continue_uploads_the_panel_into_the_thread_with_buttons(env: Env)
     assert [(a["action_id"], a["value"]) for a in actions] == [(a, "1") for a in kit.PANEL_ACTIONS]
     assert panel["thread_ts"] == root
     # The queue message was edited in place to its final state, not posted again.
-    await slack.wait_for(lambda: "✅ Panel 1 is ready" in texts(slack.bot_replies(CHANNEL, root)))
+    await slack.wait_for(lambda: "✅ Panel 1 is posted below" in texts(slack.bot_replies(CHANNEL, root)))
     status = [m for m in slack.bot_replies(CHANNEL, root) if m["text"].startswith("✅")]
     assert len(status) == 1 and status[0]["ts"] < panel["ts"]
     job = (await env.app.store.jobs_in_state("posted"))[0]
@@ -436,9 +444,9 @@ def test_config_checks() -> None:
 async def test_platform_needs_the_token_of_its_mode(tmp_path: Path) -> None:
     async with open_app(Settings(database=str(tmp_path / "w.db"))) as app:
         with pytest.raises(ConfigError, match="SLACK_APP_TOKEN"):
-            SlackPlatform(app, {}, "xoxb", None, None)
+            SlackPlatform(app.service, {}, "xoxb", None, None)
         with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET"):
-            SlackPlatform(app, {"mode": "http"}, "xoxb", None, None)
+            SlackPlatform(app.service, {"mode": "http"}, "xoxb", None, None)
 
 
 def test_slack_text_in_and_out() -> None:

@@ -19,10 +19,10 @@ async def test_migrations_apply_once_and_pragmas_hold(tmp_path: Path) -> None:
     async with Store.open(db) as store:
         await store.create_world("w1", "T", "ada", [WorldCreated(title="T")], binding=BINDING)
     async with Store.open(db) as store:  # reopening must not re-run migration 1
-        rows = await store._all("SELECT version FROM schema_migrations")
+        rows = await store.fetch_all("SELECT version FROM schema_migrations")
         assert [r["version"] for r in rows] == list(range(1, len(MIGRATIONS) + 1))
-        assert (await store._all("PRAGMA journal_mode"))[0][0] == "wal"
-        assert (await store._all("PRAGMA foreign_keys"))[0][0] == 1
+        assert (await store.fetch_all("PRAGMA journal_mode"))[0][0] == "wal"
+        assert (await store.fetch_all("PRAGMA foreign_keys"))[0][0] == 1
         assert await store.world_for(BINDING) == "w1"
 
 

@@ -2,7 +2,8 @@
 
 Panels go to OUT/panels/NNN.png with one line per panel in OUT/panels.jsonl; refused
 commands go to OUT/errors.jsonl and the script goes on, like a chat. At the end the
-storyboard sheet (OUT/sheet.png) and the world file (OUT/world.json) are written.
+storyboard sheet (OUT/sheet.png) and the world file (OUT/world.json) are written. Attach it
+with `App.serving(ConsolePlatform(...))` like any platform.
 """
 
 from __future__ import annotations
@@ -55,8 +56,10 @@ class Outcome:
     image: str | None = None  # where the panel was written
 
 
-class ConsoleSession:
+class ConsolePlatform:
     """Runs lines of the grammar against one local thread."""
+
+    name = PLACE.platform
 
     def __init__(self, service: WorldService, out: Path, base_dir: Path | None = None,
                  default_title: str = "Untitled world") -> None:
@@ -64,6 +67,17 @@ class ConsoleSession:
         self.out = out
         self.base_dir = base_dir or Path.cwd()
         self.default_title = default_title
+        self._outlet = ConsoleOutlet(out)
+
+    async def start(self) -> None:
+        pass
+
+    @property
+    def outlet(self) -> ConsoleOutlet:
+        return self._outlet
+
+    async def close(self) -> None:
+        pass
 
     async def run_line(self, line: str) -> Outcome | None:
         """One line: `[author] /command ...`; None for blank lines and comments."""
@@ -76,10 +90,10 @@ class ConsoleSession:
             author, text = (m.group(1) or m.group(2)).strip() or "you", text[m.end():].strip()
         actor = Actor("console", author, author)
         try:
-            command = parse(text)
+            command = parse(text, self.service.catalogue)
             files = await self._files(command)
-            if not isinstance(command, (c.NewWorld, c.ImportWorld, c.Help)) and (
-                    await self.service.world_id_for(PLACE) is None):
+            spec = self.service.catalogue.spec_for(type(command))
+            if (spec is None or spec.needs_world) and await self.service.world_id_for(PLACE) is None:
                 await self.service.execute(c.NewWorld(title=self.default_title), actor, PLACE)
         except WorldError as e:
             return Outcome(Reply(str(e), ephemeral=True, error=True), str(e))
@@ -129,19 +143,10 @@ class ConsoleSession:
 
     async def finish(self) -> Path | None:
         """Writes sheet.png and world.json for the thread's world; returns the sheet's path."""
-        from engine.renderers.storyboard.renderer import storyboard_sheet
-
         world_id = await self.service.world_id_for(PLACE)
         if world_id is None:
             return None
-        world = await self.service.world(world_id)
-        images = await self.service.store.panel_images(world_id)
-        panels = []
-        for p in world.panels:
-            if p.index in images:
-                png = await self.service.store.get_blob(images[p.index])
-                panels.append((png, f"{p.index} · {p.author}: {p.shot.action or p.command}"))
-        sheet = await asyncio.to_thread(storyboard_sheet, panels, world.title)
+        sheet = await self.service.storyboard(world_id)
         await asyncio.to_thread((self.out / "sheet.png").write_bytes, sheet)
         export = await self.service.execute(c.ExportWorld(), Actor("console", "you", "you"), PLACE)
         if export.files:

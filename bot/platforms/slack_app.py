@@ -6,10 +6,8 @@ write `@worldloom continue she opens the door` (or start a message with the conf
 and press the buttons under each panel. Socket Mode by default; HTTP mode serves bolt on aiohttp
 and bolt verifies the request signatures.
 
-Every request is acknowledged at once: listeners only ack and hand the work to a task this
-platform keeps, and close() awaits those tasks. Finished panels arrive through `deliver` (the
-Outlet of bot.rendering): the image goes up with files_upload_v2 into the thread, followed by a
-message with the Reroll / Continue / Use as reference / Undo buttons.
+Every request is acknowledged at once: listeners only ack and hand the work to the adapter's
+TaskPool. Panels are posted by slack_outlet.py.
 """
 
 from __future__ import annotations
@@ -18,8 +16,7 @@ import asyncio
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import Coroutine
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -32,64 +29,22 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import commands as c
-from bot.app import App
 from bot.config import ConfigError
-from bot.context import Actor, Attachment, Delivery, Place, RenderTicket, Reply
+from bot.context import Actor, Attachment, Place, RenderTicket, Reply
 from bot.grammar import parse
-from bot.images import ALLOWED_FORMATS
-from bot.platforms import slack_blocks as kit
+from bot.platforms import common as kit
+from bot.platforms import slack_blocks as blocks
+from bot.platforms.slack_config import SlackConfig
+from bot.platforms.slack_outlet import SlackOutlet
+from bot.service import WorldService
 from engine.errors import WorldError
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 _FILE_COMMANDS = (c.RegisterCharacter, c.SetStyle, c.ImportWorld)
-_NEW_THREAD_COMMANDS = (c.NewWorld, c.ImportWorld, c.Help)
 _MESSAGE_SUBTYPES = (None, "file_share", "thread_broadcast")  # edits, deletes and bot posts are not commands
 _SEEN_MAX = 2000
-_CLOSE_GRACE_S = 10.0
-
-
-@dataclass(frozen=True)
-class SlackConfig:
-    """The [slack] section of the config file; the tokens come from the environment only."""
-
-    enabled: bool = True
-    mode: str = "socket"  # socket | http
-    prefix: str = "!wl"  # thread messages starting with this act like @worldloom mentions
-    command: str = "/world"  # the slash command as registered in the app manifest
-    api_base: str = "https://slack.com/api/"
-    files_base: str = "https://files.slack.com/"  # only files under this URL are downloaded
-    host: str = "0.0.0.0"
-    port: int = 3000
-    path: str = "/slack/events"
-    progress_seconds: float = 5.0  # least time between two edits of a queue/progress message
-    import_max_bytes: int = 25 * 1024 * 1024  # largest world file `world import` downloads
-    user_cache_s: float = 600.0  # how long users.info answers (names, admin) are kept
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SlackConfig:
-        known = {f.name: f for f in fields(cls)}
-        unknown = sorted(set(data) - set(known))
-        if unknown:
-            raise ConfigError(f"unknown [slack] setting(s): {', '.join(unknown)}")
-        values: dict[str, Any] = {}
-        for key, value in data.items():
-            if value in ("", None):  # the example config writes "" for "use the default"
-                continue
-            default = getattr(cls, key)
-            try:
-                values[key] = value if isinstance(default, bool) else type(default)(value)
-            except (TypeError, ValueError):
-                raise ConfigError(f"[slack] {key} must be a {type(default).__name__}, got {value!r}") from None
-        for key in ("api_base", "files_base"):
-            # A trailing slash makes the URL prefix check exact (no "files.slack.com.evil.example").
-            if key in values and not values[key].endswith("/"):
-                values[key] += "/"
-        cfg = cls(**values)
-        if cfg.mode not in ("socket", "http"):
-            raise ConfigError(f'[slack] mode must be "socket" or "http", got {cfg.mode!r}')
-        return cfg
 
 
 @dataclass(frozen=True)
@@ -108,9 +63,11 @@ class _Ask:
 class SlackPlatform:
     """The Slack adapter: translates Slack requests to WorldService calls and posts the answers."""
 
-    def __init__(self, app: App, config: dict[str, Any], bot_token: str, app_token: str | None,
+    name = PLATFORM
+
+    def __init__(self, service: WorldService, config: dict[str, Any], bot_token: str, app_token: str | None,
                  signing_secret: str | None) -> None:
-        self.app = app
+        self.service = service
         self.config = SlackConfig.from_dict(config)
         if self.config.mode == "socket" and not app_token:
             raise ConfigError("[slack] mode = socket needs SLACK_APP_TOKEN (an xapp- token with connections:write)")
@@ -119,14 +76,17 @@ class SlackPlatform:
         self._bot_token = bot_token
         self._app_token = app_token
         self._signing_secret = signing_secret or ""
+        self.policy = kit.AttachmentPolicy(image_max_bytes=service.limits.image.max_bytes,
+                                           world_max_bytes=self.config.import_max_bytes,
+                                           url_prefixes=(self.config.files_base,))
         self.bot_user_id = ""
         self._http: aiohttp.ClientSession | None = None
         self._client: AsyncWebClient | None = None
+        self._outlet: SlackOutlet | None = None
         self.bolt: AsyncApp | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None
-        self._tasks: set[asyncio.Task[None]] = set()  # command work: awaited on close
-        self._followers: set[asyncio.Task[None]] = set()  # progress messages: cancelled on close
+        self._pool = kit.TaskPool("slack")
         self._users: dict[str, tuple[float, asyncio.Task[Actor | None]]] = {}
         self._seen: OrderedDict[str, None] = OrderedDict()
 
@@ -138,16 +98,23 @@ class SlackPlatform:
             raise RuntimeError("SlackPlatform.start() has not run")
         return self._client
 
+    @property
+    def outlet(self) -> SlackOutlet:
+        if self._outlet is None:
+            raise RuntimeError("SlackPlatform.start() has not run")
+        return self._outlet
+
     async def start(self) -> None:
-        """Checks the token, registers the outlet, connects (Socket Mode or HTTP), posts what was pending."""
+        """Checks the token, then connects (Socket Mode) or listens (HTTP mode)."""
         # One session for the Web API, uploads and downloads: connections are reused.
         self._http = aiohttp.ClientSession()
         self._client = AsyncWebClient(token=self._bot_token, base_url=self.config.api_base, session=self._http)
         self._client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
         auth = await self._client.auth_test()  # fails fast on a bad token
         self.bot_user_id = str(auth.get("user_id") or "")
+        self._outlet = SlackOutlet(self._client)
         self.bolt = self._build_bolt()
-        self.app.renderings.outlets[PLATFORM] = self
+        await self._pool.start()
         if self.config.mode == "http":
             web_app = web.Application()
             web_app.router.add_post(self.config.path, self._http_request)
@@ -159,7 +126,6 @@ class SlackPlatform:
             self._socket = AsyncSocketModeHandler(self.bolt, self._app_token)
             await self._socket.connect_async()
             log.info("slack: Socket Mode connected as %s (team %s)", self.bot_user_id, auth.get("team_id"))
-        await self.app.renderings.recover()
 
     @property
     def http_address(self) -> tuple[str, int]:
@@ -170,30 +136,20 @@ class SlackPlatform:
 
     async def close(self) -> None:
         """Stops taking requests, finishes the work in hand (cut off after a grace period), closes."""
-        if self.app.renderings.outlets.get(PLATFORM) is self:
-            # Panels finishing from now on stay "rendered" and are posted by recover() after a restart.
-            del self.app.renderings.outlets[PLATFORM]
         if self._socket is not None:
             await self._socket.close_async()
         if self._runner is not None:
             await self._runner.cleanup()
-        for task in self._followers:
-            task.cancel()
-        if self._tasks:
-            _, late = await asyncio.wait(list(self._tasks), timeout=_CLOSE_GRACE_S)
-            for task in late:
-                task.cancel()
+        await self._pool.close()
         for _, lookup in self._users.values():
             lookup.cancel()
-        await asyncio.gather(*self._tasks, *self._followers, *(t for _, t in self._users.values()),
-                             return_exceptions=True)
+        await asyncio.gather(*(t for _, t in self._users.values()), return_exceptions=True)
         if self._http is not None:
             await self._http.close()
 
     async def drain(self) -> None:
         """Waits until every request in hand is answered (progress messages aside)."""
-        while self._tasks:
-            await asyncio.wait(list(self._tasks))
+        await self._pool.drain()
 
     def _build_bolt(self) -> AsyncApp:
         # process_before_response: bolt runs our listeners inline instead of in futures it drops;
@@ -204,10 +160,10 @@ class SlackPlatform:
         bolt.command(self.config.command)(self._on_command)
         bolt.event("app_mention")(self._on_mention)
         bolt.event("message")(self._on_message)
-        for action_id in kit.PANEL_ACTIONS:
+        for action_id in blocks.PANEL_ACTIONS:
             bolt.action(action_id)(self._on_action)
-        bolt.view(kit.CONTINUE_VIEW)(self._on_view)
-        bolt.view(kit.REFERENCE_VIEW)(self._on_view)
+        bolt.view(blocks.CONTINUE_VIEW)(self._on_view)
+        bolt.view(blocks.REFERENCE_VIEW)(self._on_view)
         return bolt
 
     async def _http_request(self, request: web.Request) -> web.Response:
@@ -215,22 +171,8 @@ class SlackPlatform:
         response = await self.bolt.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)
 
-    def _spawn(self, work: Coroutine[Any, Any, None], ask: _Ask | None, *, follow: bool = False) -> None:
-        tasks = self._followers if follow else self._tasks
-        task = asyncio.create_task(self._guard(work, ask))
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
-
-    async def _guard(self, work: Coroutine[Any, Any, None], ask: _Ask | None) -> None:
-        try:
-            await work
-        except Exception:
-            log.exception("slack: handling a request failed")
-            if ask is not None:
-                try:
-                    await self._tell(ask, "⚠️ Something went wrong on my side (it is logged); please try again.")
-                except Exception:
-                    log.exception("slack: could not report the failure either")
+    def _spawn(self, work: Any, ask: _Ask) -> None:
+        self._pool.spawn(work, on_error=lambda: self._tell(ask, kit.SOMETHING_WENT_WRONG))
 
     # ------------------------------------------------------------ listeners: ack, then work in a task
 
@@ -239,10 +181,10 @@ class SlackPlatform:
         ask = _Ask(command["team_id"], command["channel_id"], command["user_id"], command.get("user_name", ""),
                    response_url=command.get("response_url"))
         # Whatever the command is called in the manifest, its text is the /world group's.
-        self._spawn(self._run_line(ask, "/world " + kit.from_slack(command.get("text", ""))), ask)
+        self._spawn(self._run_line(ask, "/world " + blocks.from_slack(command.get("text", ""))), ask)
 
     async def _on_mention(self, event: dict[str, Any], body: dict[str, Any]) -> None:
-        self._accept(event, body, kit.strip_mention(event.get("text", ""), self.bot_user_id))
+        self._accept(event, body, blocks.strip_mention(event.get("text", ""), self.bot_user_id))
 
     async def _on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         text, prefix = event.get("text") or "", self.config.prefix
@@ -263,7 +205,7 @@ class SlackPlatform:
             self._seen.popitem(last=False)
         ask = _Ask(body.get("team_id") or event.get("team", ""), event["channel"], event["user"],
                    thread=event.get("thread_ts"), ts=event.get("ts"))
-        self._spawn(self._run_line(ask, kit.from_slack(text), event.get("files") or []), ask)
+        self._spawn(self._run_line(ask, blocks.from_slack(text), event.get("files") or []), ask)
 
     async def _on_action(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
@@ -294,14 +236,10 @@ class SlackPlatform:
     async def _run_line(self, ask: _Ask, line: str, files: list[dict[str, Any]] | None = None) -> None:
         """One line of the grammar, typed in a thread, in a channel or in a modal."""
         try:
-            command = parse(line)
-        except WorldError as e:
-            await self._tell(ask, str(e))
-            return
-        place = await self._place_for(ask, command)
-        if place is None:
-            return
-        try:
+            command = parse(line, self.service.catalogue)
+            place = await self._place_for(ask, command)
+            if place is None:
+                return
             attachments = await self._attachments(ask, place, command, files or [])
         except WorldError as e:
             await self._tell(ask, str(e))
@@ -310,15 +248,14 @@ class SlackPlatform:
 
     async def _execute(self, ask: _Ask, place: Place, command: c.Command, text: str,
                        attachments: list[Attachment] | None = None) -> None:
-        actor = await self._actor(ask)
         created: list[Place] = []
         style = command.style if isinstance(command, c.NewWorld) else ""
 
         async def new_root(title: str) -> Place:
             # /world new, import and branch post a root message in the channel: its thread is the world.
-            text, blocks = kit.root_message(title, style, self.bot_user_id, self.config.prefix)
+            text, root = blocks.root_message(title, style, self.bot_user_id, self.config.prefix)
             try:
-                posted = await self.client.chat_postMessage(channel=ask.channel, text=text, blocks=blocks)
+                posted = await self.client.chat_postMessage(channel=ask.channel, text=text, blocks=root)
             except SlackApiError as e:
                 if e.response.get("error") in ("not_in_channel", "channel_not_found"):
                     raise WorldError("I'm not in this channel yet: invite me with `/invite @worldloom` "
@@ -327,46 +264,50 @@ class SlackPlatform:
             created.append(Place(PLATFORM, ask.team, ask.channel, str(posted["ts"])))
             return created[-1]
 
-        reply = await self.app.service.execute(command, actor, place, attachments or (), new_place=new_root,
-                                               text=text)
+        reply = await self.service.execute(command, await self._actor(ask), place, attachments or (),
+                                           new_place=new_root, text=text)
         await self._answer(ask, created[-1] if created else place, reply)
 
     async def _run_action(self, ask: _Ask, action_id: str, panel: int, trigger_id: str) -> None:
         assert ask.thread is not None
         place = Place(PLATFORM, ask.team, ask.channel, ask.thread)
-        if action_id == kit.REROLL:
-            await self._execute(ask, place, c.Reroll(panel=panel), f"/reroll {panel}")
-        elif action_id == kit.UNDO:
-            await self._execute(ask, place, c.Undo(), "/undo")
+        action = blocks.ACTION_OF[action_id]
+        if action not in (kit.CONTINUE, kit.REFERENCE):
+            command, text = kit.button_command(action, panel)
+            await self._execute(ask, place, command, text)
+            return
+        meta = {"team": ask.team, "channel": ask.channel, "thread": ask.thread, "panel": panel}
+        if action == kit.CONTINUE:
+            view = blocks.continue_modal(meta, panel)
         else:
-            meta = {"team": ask.team, "channel": ask.channel, "thread": ask.thread, "panel": panel}
-            if action_id == kit.CONTINUE:
-                view = kit.continue_modal(meta, panel)
-            else:
-                names = await self.app.service.character_names(place)
-                if not names:
-                    await self._tell(ask, "This world has no characters yet: register one with /cref NAME first.")
-                    return
-                view = kit.reference_modal(meta, panel, names)
-            await self.client.views_open(trigger_id=trigger_id, view=view)
+            names = await self.service.character_names(place)
+            if not names:
+                await self._tell(ask, kit.NO_CHARACTERS)
+                return
+            view = blocks.reference_modal(meta, panel, names)
+        await self.client.views_open(trigger_id=trigger_id, view=view)
 
     async def _run_view(self, ask: _Ask, view: dict[str, Any], panel: int) -> None:
-        if view.get("callback_id") == kit.CONTINUE_VIEW:
-            await self._run_line(ask, f"/continue {kit.view_value(view, 'text')}")
-            return
         assert ask.thread is not None
         place = Place(PLATFORM, ask.team, ask.channel, ask.thread)
-        reply = await self.app.service.reference_from_panel(await self._actor(ask), place, panel,
-                                                            kit.view_value(view, "character"))
-        await self._answer(ask, place, reply)
+        try:
+            if view.get("callback_id") == blocks.CONTINUE_VIEW:
+                command, text = kit.button_command(kit.CONTINUE, panel, text=blocks.view_value(view, "text"))
+            else:
+                command, text = kit.button_command(kit.REFERENCE, panel, name=blocks.view_value(view, "character"))
+        except WorldError as e:
+            await self._tell(ask, str(e))
+            return
+        await self._execute(ask, place, command, text)
 
     async def _place_for(self, ask: _Ask, command: c.Command) -> Place | None:
         """The thread a command acts on; at channel level the channel's only world, if it has one."""
         if ask.thread:
             return Place(PLATFORM, ask.team, ask.channel, ask.thread)
-        if isinstance(command, _NEW_THREAD_COMMANDS):
+        spec = self.service.catalogue.spec_for(type(command))
+        if spec is not None and not spec.needs_world:
             return Place(PLATFORM, ask.team, ask.channel, "")
-        threads = await self._world_threads(ask.team, ask.channel)
+        threads = await self.service.world_threads(Place(PLATFORM, ask.team, ask.channel, ""))
         if len(threads) == 1:
             return Place(PLATFORM, ask.team, ask.channel, threads[0])
         if not threads:
@@ -377,17 +318,6 @@ class SlackPlatform:
                                   f"/continue she opens the door (or start the message with `{self.config.prefix}`).")
         return None
 
-    async def _world_threads(self, team: str, channel: str) -> list[str]:
-        store = self.app.store
-        finder = getattr(store, "threads_in_channel", None)
-        if finder is not None:
-            return [thread for thread, _ in await finder(PLATFORM, team, channel)]
-        # Until the store has threads_in_channel: the query of worlds_in_channel, returning the threads.
-        rows = await store._all(
-            "SELECT thread FROM bindings WHERE platform=? AND workspace=? AND channel=? AND thread != ''"
-            " ORDER BY created_at", (PLATFORM, team, channel))
-        return [r["thread"] for r in rows]
-
     # ------------------------------------------------------------ answers
 
     async def _answer(self, ask: _Ask, place: Place, reply: Reply) -> None:
@@ -396,16 +326,16 @@ class SlackPlatform:
             return
         thread = place.thread or None
         posted = await self.client.chat_postMessage(channel=place.channel, thread_ts=thread,
-                                                    text=kit.to_slack(reply.text, self.bot_user_id))
+                                                    text=blocks.to_slack(reply.text, self.bot_user_id))
         for name, data in reply.files:
             await self.client.files_upload_v2(channel=place.channel, thread_ts=thread, file=data, filename=name,
                                               title=name)
         if reply.ticket is not None:
-            self._spawn(self._follow(reply.ticket, place.channel, str(posted["ts"])), None, follow=True)
+            self._pool.spawn(self._follow(reply.ticket, place.channel, str(posted["ts"]), reply.text), follower=True)
 
     async def _tell(self, ask: _Ask, text: str) -> None:
         """An ephemeral answer where the person typed (errors, help, refusals)."""
-        body = kit.to_slack(text, self.bot_user_id)
+        body = blocks.to_slack(text, self.bot_user_id)
         try:
             await self.client.chat_postEphemeral(channel=ask.channel, user=ask.user, text=body, thread_ts=ask.thread)
         except SlackApiError:
@@ -415,48 +345,18 @@ class SlackPlatform:
             async with self._http.post(ask.response_url, json={"response_type": "ephemeral", "text": body}) as r:
                 r.raise_for_status()
 
-    async def _follow(self, ticket: RenderTicket, channel: str, ts: str) -> None:
-        """Keeps one message up to date with the queue position and progress, at most once an interval."""
-        last = ""
-        while not ticket.done.done():
-            await asyncio.wait([ticket.done], timeout=self.config.progress_seconds)
-            if ticket.done.done():
-                break
-            text = kit.progress_text(ticket.panel, ticket.take, ticket.handle.status())
-            if text != last:
-                await self._edit(channel, ts, text)
-                last = text
-        again = f" (take {ticket.take + 1})" if ticket.take else ""
-        if ticket.done.cancelled():
-            final = f"Panel {ticket.panel}{again} was cancelled."
-        elif (error := ticket.done.exception()) is not None:
-            final = f"⚠️ Panel {ticket.panel}{again} could not be drawn: {error}"
-        else:
-            final = f"✅ Panel {ticket.panel}{again} is ready below."
-        await self._edit(channel, ts, final)
+    async def _follow(self, ticket: RenderTicket, channel: str, ts: str, shown: str) -> None:
+        """Keeps one message up to date with the queue position and progress, then the outcome."""
 
-    async def _edit(self, channel: str, ts: str, text: str) -> None:
-        try:
-            await self.client.chat_update(channel=channel, ts=ts, text=kit.to_slack(text))
-        except SlackApiError as e:  # progress is a courtesy: never let it fail the panel
-            log.warning("slack: could not update progress message %s: %s", ts, e.response.get("error"))
+        async def show(text: str) -> bool:
+            try:
+                await self.client.chat_update(channel=channel, ts=ts, text=blocks.to_slack(text))
+            except SlackApiError as e:  # progress is a courtesy: never let it fail the panel
+                log.warning("slack: could not update progress message %s: %s", ts, e.response.get("error"))
+            return True
 
-    # ------------------------------------------------------------ Outlet: finished panels
-
-    async def deliver(self, d: Delivery) -> str:
-        """Uploads the panel into its thread, then the message with its buttons; returns that message's ts."""
-        take = f"-{d.take}" if d.take else ""
-        await self.client.files_upload_v2(
-            channel=d.place.channel, thread_ts=d.place.thread, file=d.png, filename=f"panel-{d.panel:03d}{take}.png",
-            title=d.caption[:250], alt_txt=str(d.record.get("prompt") or d.caption)[:1000])
-        posted = await self.client.chat_postMessage(channel=d.place.channel, thread_ts=d.place.thread,
-                                                    text=kit.to_slack(d.caption),
-                                                    blocks=kit.panel_blocks(d.panel, d.caption))
-        return str(posted["ts"])
-
-    async def failed(self, place: Place, job_id: str, panel: int, error: str) -> None:
-        await self.client.chat_postMessage(channel=place.channel, thread_ts=place.thread,
-                                           text=kit.to_slack(f"⚠️ Panel {panel} could not be drawn: {error}"))
+        await kit.follow_progress(ticket, show, every=self.config.progress_seconds, shown=shown,
+                                  where=lambda _: " below.")
 
     # ------------------------------------------------------------ people and files
 
@@ -491,8 +391,8 @@ class SlackPlatform:
         files = files or await self._message_files(ask)
         if not files:
             return []
-        image = not isinstance(command, c.ImportWorld)
-        if image and (not place.thread or ask.thread != place.thread):
+        kind = "world" if isinstance(command, c.ImportWorld) else "image"
+        if kind == "image" and (not place.thread or ask.thread != place.thread):
             raise WorldError("attach the image to a message in the world's thread")
         try:
             info = (await self.client.files_info(file=str(files[0].get("id", ""))))["file"]
@@ -501,20 +401,14 @@ class SlackPlatform:
         shares = info.get("shares") or {}
         # The file must be shared where the message was written (for images: the world's thread).
         here = any(s.get("thread_ts") == ask.thread
-                   for kind in ("public", "private") for s in (shares.get(kind) or {}).get(ask.channel, []))
+                   for where in ("public", "private") for s in (shares.get(where) or {}).get(ask.channel, []))
         if not here:
             raise WorldError("I only read files shared in this thread")
+        name = str(info.get("name") or "file")
         url = str(info.get("url_private_download") or info.get("url_private") or "")
-        if not url.startswith(self.config.files_base):
-            raise WorldError("that file is not stored on Slack; attach it to your message instead")
-        limit = self.app.service.limits.image.max_bytes if image else self.config.import_max_bytes
-        size = int(info.get("size") or 0)
-        if size > limit:
-            raise WorldError(f"the file is too large ({size // 1024} KiB, max {limit // 1024} KiB)")
-        if image and info.get("mimetype") not in ALLOWED_FORMATS.values():
-            raise WorldError("only PNG, JPEG or WebP images are accepted")
-        return [Attachment(str(info.get("name") or "file"), await self._download(url, limit),
-                           str(info.get("mimetype") or ""))]
+        limit = self.policy.check(filename=name, content_type=str(info.get("mimetype") or ""),
+                                  size=int(info.get("size") or 0), url=url, kind=kind)
+        return [Attachment(name, await self._download(url, limit, name), str(info.get("mimetype") or ""))]
 
     async def _message_files(self, ask: _Ask) -> list[dict[str, Any]]:
         """The files of the message itself: app_mention events can leave them out."""
@@ -528,7 +422,7 @@ class SlackPlatform:
             return []
         return next((m.get("files") or [] for m in found.get("messages", []) if m.get("ts") == ask.ts), [])
 
-    async def _download(self, url: str, limit: int) -> bytes:
+    async def _download(self, url: str, limit: int, name: str) -> bytes:
         assert self._http is not None
         headers = {"Authorization": f"Bearer {self._bot_token}"}
         # No redirects: the token must never travel to another host.
@@ -538,10 +432,5 @@ class SlackPlatform:
             if resp.status != 200 or resp.content_type == "text/html":
                 raise WorldError("Slack did not let me download the file (is files:read granted?)")
             if (resp.content_length or 0) > limit:
-                raise WorldError(f"the file is too large (max {limit // 1024} KiB)")
-            data = bytearray()
-            async for chunk in resp.content.iter_chunked(64 * 1024):
-                data += chunk
-                if len(data) > limit:
-                    raise WorldError(f"the file is too large (max {limit // 1024} KiB)")
-        return bytes(data)
+                raise WorldError(f"{name} is too large (the limit is {kit.mib(limit)}).")
+            return await kit.read_capped(resp.content.iter_chunked(64 * 1024), limit, name)

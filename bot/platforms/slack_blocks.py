@@ -12,7 +12,8 @@ import json
 import re
 from typing import Any
 
-from engine.queue import JobStatus
+from bot.commands import CATALOGUE
+from bot.platforms import common
 
 # action_id of each panel button; the value is the panel number, so buttons work after a restart.
 REROLL = "wl_reroll"
@@ -20,6 +21,8 @@ CONTINUE = "wl_continue"
 REFERENCE = "wl_reference"
 UNDO = "wl_undo"
 PANEL_ACTIONS = (REROLL, CONTINUE, REFERENCE, UNDO)
+# What each button means is the kit's (bot.platforms.common.button_command).
+ACTION_OF = {REROLL: common.REROLL, CONTINUE: common.CONTINUE, REFERENCE: common.REFERENCE, UNDO: common.UNDO}
 # callback_id of the modals that Continue and Use as reference open.
 CONTINUE_VIEW = "wl_continue_view"
 REFERENCE_VIEW = "wl_reference_view"
@@ -31,7 +34,7 @@ SELECT_OPTIONS_MAX = 100
 OPTION_TEXT_MAX = 75
 CONTINUE_TEXT_MAX = 2000
 
-_COMMANDS = "cref|sref|scene|imagine|continue|reroll|undo|why|help"
+_COMMANDS = "|".join(g for g in CATALOGUE.groups() if not CATALOGUE.subcommands(g))
 # "/continue" in the service's texts: in Slack only /world is a slash command, the rest are mentions.
 _COMMAND_HINT = re.compile(rf"(?<![\w/@<:])/({_COMMANDS})\b")
 _SLACK_TOKEN = re.compile(r"<([^<>]*)>")
@@ -73,17 +76,6 @@ def from_slack(text: str) -> str:
 def strip_mention(text: str, bot_user_id: str) -> str:
     """The text of an app_mention without the bot's own <@BOTID> (wherever it stands)."""
     return re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>:?", " ", text).strip()
-
-
-def progress_text(panel: int, take: int, status: JobStatus) -> str:
-    again = f" (take {take + 1})" if take else ""
-    if status.state == "queued":
-        where = "next in the queue" if status.position == 0 else f"position {status.position} in the queue"
-        return f"🎨 Panel {panel}{again} is {where}."
-    if status.state == "rendering":
-        steps = f": step {status.step}/{status.total}" if status.total > 1 else ""
-        return f"🎨 Panel {panel}{again} is rendering{steps}."
-    return f"🎨 Panel {panel}{again}: {status.state}."
 
 
 def _plain(text: str, limit: int = 75) -> dict[str, Any]:

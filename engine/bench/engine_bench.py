@@ -13,6 +13,9 @@ Prints one JSON object:
 
 `--arch sd15|sdxl` builds a real-size architecture with random weights (nothing downloaded):
 meant for a GPU (`--device cuda`); on a CPU one image takes minutes.
+`--arch flux2-klein` builds FLUX.2 [klein]'s architecture scaled down (CPU-sized; `--full-size`
+for the real one on a GPU) behind the multi-reference renderer, and adds `scaled_down` and
+`images_per_s_by_refs` (0, 1 and 4 reference images per panel; see refs_bench.py).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from engine.bench import refs_bench
 from engine.jobs import Progress, Renderer, RenderJob
 from engine.queue import Engine
 
@@ -51,7 +55,8 @@ class _Loaded:
 def parse(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m engine.bench engine", description=__doc__.split("\n")[0])
     p.add_argument("--renderer", choices=("tiny", "diffusion", "sketch"), default="tiny")
-    p.add_argument("--arch", choices=("sd15", "sdxl"), help="random real-size model (diffusion)")
+    p.add_argument("--arch", choices=("sd15", "sdxl", *refs_bench.ARCHES), help="random-weight model (diffusion)")
+    p.add_argument("--full-size", action="store_true", help="flux2-klein at its real size (default: scaled down)")
     p.add_argument("--model", help="model id or folder for --renderer diffusion")
     p.add_argument("--device", default="auto", help="cpu | cuda | mps | auto")
     p.add_argument("--dtype", default="auto")
@@ -80,7 +85,9 @@ def make(args: argparse.Namespace) -> Renderer:
     if args.cpu_threads:
         settings["cpu_threads"] = args.cpu_threads
     renderer: Renderer
-    if args.arch:
+    if args.arch in refs_bench.ARCHES:
+        renderer = refs_bench.make(args, settings)
+    elif args.arch:
         from engine.renderers.diffusion.renderer import DiffusionRenderer, pick_device, pick_dtype
         from engine.renderers.diffusion.tiny import build_arch_pipeline
 
@@ -196,6 +203,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             queue4.append(rate)
             busy4.append(frac)
         ms = await latencies(renderer, [replace(j, job_id=f"l{j.job_id}") for j in jobs], args.concurrency)
+        by_refs = None
+        if args.arch in refs_bench.ARCHES:
+            by_refs = await asyncio.to_thread(refs_bench.images_per_s_by_refs, renderer, jobs[:8], args.rounds)
     finally:
         await asyncio.to_thread(renderer.close)
     med = statistics.median
@@ -218,6 +228,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "busy_fraction_batch4": round(med(busy4), 4),
         "first_progress_ms": {"p50": round(statistics.median(ms), 1), "p99": round(percentile(ms, 0.99), 1)},
     }
+    if by_refs is not None:
+        result.update(scaled_down=not args.full_size, images_per_s_by_refs=by_refs)
     if result["device"].startswith("cuda"):
         import torch
 

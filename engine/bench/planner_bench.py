@@ -1,5 +1,8 @@
 """Planner benchmark: milliseconds per /continue (plan + compile) on a synthetic world.
 
+`python -m engine.bench planner --corpus tests/corpus` instead scores the planner on the evaluation
+corpus (engine/bench/planner_corpus.py): edit and place precision and recall, as JSON.
+
 `python -m engine.bench planner [--lines N] [--seed S]` builds a world of 20 characters,
 10 locations (with props) and 500 panels, then plans and compiles N varied /continue lines,
 folding each plan's events (and a drawn panel) into the world before the next one, as the
@@ -14,10 +17,13 @@ import json
 import os
 import random
 import statistics
+import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 
 from engine.appearance import guess_pronoun, parse_description
+from engine.bench.planner_corpus import evaluate
 from engine.events import (
     CharacterRegistered,
     Event,
@@ -146,6 +152,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lines", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=3, help="passes; each call counts its fastest")
+    ap.add_argument("--corpus", help="a folder of corpus files (tests/corpus): precision and recall instead of speed")
+    ap.add_argument("--misses", action="store_true", help="with --corpus: list every line that missed")
     args = ap.parse_args(argv)
+    if args.corpus:
+        paths = sorted(Path(args.corpus).glob("*.txt"))
+        if not paths:
+            print(f"no corpus files (*.txt) in {args.corpus}", file=sys.stderr)
+            return 2
+        score = evaluate(paths)
+        out = score.report()
+        if args.misses:
+            out["misses"] = score.misses
+        print(json.dumps(out))
+        return 0
     print(json.dumps(run(args.lines, args.seed, args.repeat)))
     return 0

@@ -68,6 +68,9 @@ KNOWN_SETTINGS = frozenset(
         "cpu_threads", "reference_mode", "reference_cache", "reference_min_strength",
         "reference_cond_only", "style_strength", "ip_adapter", "ip_adapter_subfolder",
         "ip_adapter_weight_name", "ip_adapter_scale", "png_compress", "auto_anchor", "reference_offload",
+        # read by the service, or only by the multi-reference renderer (multiref.py)
+        "previous_panel_reference", "pipeline", "offload", "reference_size", "max_references",
+        "max_sequence_length", "vae_tiling",
     }
 )  # fmt: skip
 
@@ -113,6 +116,17 @@ def pick_dtype(setting: str, device: str) -> Any:
     # Half precision on accelerators (SD was trained for it; twice the speed, half the memory);
     # CPUs are slow and often wrong in fp16, so they get fp32.
     return torch.float32 if device == "cpu" else torch.float16
+
+
+def free_memory() -> None:
+    """Give the GPU memory of dropped tensors back (after a close or an out-of-memory error)."""
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
 
 
 def encode_png(image: Any, compress_level: int = 4) -> bytes:
@@ -258,17 +272,7 @@ class DiffusionRenderer:
         """Drop the pipeline and give the memory back."""
         self.pipe = None
         self.references = None
-        self._free_memory()
-
-    @staticmethod
-    def _free_memory() -> None:
-        import gc
-
-        import torch
-
-        gc.collect()
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
+        free_memory()
 
     # ------------------------------------------------------------ rendering
 
@@ -303,7 +307,7 @@ class DiffusionRenderer:
                     pngs[i] = encode_png(image, int(self.settings.get("png_compress", 4)))
         except Exception as exc:
             if is_oom(exc):
-                self._free_memory()  # so the queue's retry with half the batch can fit
+                free_memory()  # so the queue's retry with half the batch can fit
             raise
         return pngs
 

@@ -1,71 +1,43 @@
-"""Drawing primitives of the sketch renderer: the font, text that fits it, SafeDraw, labels, gradients."""
+"""Drawing primitives of the sketch renderer: text that fits a width, SafeDraw, labels, gradients."""
 
 from __future__ import annotations
 
-import unicodedata
-from functools import lru_cache
 from typing import Any
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
+from engine.renderers.storyboard.fonts import book, clean
 from engine.renderers.storyboard.palette import INK, PAPER, RGB
 
-
-@lru_cache(maxsize=64)
-def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    """Pillow's embedded font at a size (cached: loading parses the font each time)."""
-    return ImageFont.load_default(size=max(6, min(int(size), 160)))
+# Where named parts were drawn ("Mira.hair", "place.water"): a box inside each part that shows its fill
+# colour. Filled only when a caller asks (the fidelity tests), so rendering pays nothing for it.
+Parts = dict[str, tuple[int, int, int, int]]
 
 
-@lru_cache(maxsize=4096)
-def _has_glyph(ch: str) -> bool:
-    """Whether the font draws ch (it is a small subset; missing glyphs all render as one .notdef box)."""
-    f = font(20)
-    if not isinstance(f, ImageFont.FreeTypeFont):
-        return False
-    return bytes(f.getmask(ch)) != _notdef()
+def note(parts: Parts | None, key: str, box: tuple[float, float, float, float]) -> None:
+    """Record a part's box (ordered, rounded inwards) when parts are being collected."""
+    if parts is None:
+        return
+    x0, y0, x1, y1 = min(box[0], box[2]), min(box[1], box[3]), max(box[0], box[2]), max(box[1], box[3])
+    parts[key] = (int(x0 + 0.999), int(y0 + 0.999), int(x1), int(y1))
 
 
-@lru_cache(maxsize=1)
-def _notdef() -> bytes:
-    """The mask of the font's .notdef box, drawn for any missing glyph."""
-    return bytes(font(20).getmask("\U000e0001"))
-
-
-_SWAPS = {"—": "-", "–": "-", "“": '"', "”": '"', "‘": "'", "’": "'", "·": "·", "…": "…"}
-
-
-def safe_text(text: str) -> str:
-    """Text the font can draw: accents stripped, emoji dropped, other letters as '?'."""
-    out: list[str] = []
-    for ch in text:
-        ch = _SWAPS.get(ch, ch)
-        if ch.isascii() or _has_glyph(ch):
-            out.append(ch if ch.isprintable() else " ")
-            continue
-        base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
-        if base and all(c.isascii() for c in base):
-            out.append(base)
-        elif unicodedata.category(ch) not in ("So", "Sk", "Cf", "Mn", "Cs", "Co", "Cn"):
-            out.append("?")
-    return "".join(out)
-
-
-def wrap(text: str, fnt: Any, width: float, max_lines: int) -> list[str]:
+def wrap(text: str, size: int, width: float, max_lines: int) -> list[str]:
     """Greedy word wrap into at most max_lines lines, ending with '…' if cut short."""
-    text = " ".join(safe_text(text[:4000]).split())
+    fb = book()
+    text = clean(text[:4000])
     lines: list[str] = []
     line = ""
     for word in text.split(" "):
         trial = f"{line} {word}" if line else word
-        if fnt.getlength(trial) <= width:
+        if fb.length(trial, size) <= width:
             line = trial
             continue
         if line:
             lines.append(line)
         line = word
-        while fnt.getlength(line) > width and len(line) > 1 and len(lines) < max_lines:  # split long words
-            cut = max(1, int(len(line) * width / max(fnt.getlength(line), 1)))
+        while fb.length(line, size) > width and len(line) > 1 and len(lines) < max_lines:  # split long words
+            cut = max(1, int(len(line) * width / max(fb.length(line, size), 1)))
             lines.append(line[:cut])
             line = line[cut:]
         if len(lines) >= max_lines:
@@ -76,17 +48,28 @@ def wrap(text: str, fnt: Any, width: float, max_lines: int) -> list[str]:
         if len(lines) <= max_lines:
             return lines
     lines = lines[:max_lines]
-    return [*lines[:-1], ellipsize(lines[-1] + "…", fnt, width)] if lines else []
+    return [*lines[:-1], ellipsize(lines[-1] + "…", size, width)] if lines else []
 
 
-def ellipsize(text: str, fnt: Any, width: float) -> str:
+def ellipsize(text: str, size: int, width: float) -> str:
     """One line of text, cut with '…' to fit width."""
-    text = " ".join(safe_text(text[:4000]).split())
-    if fnt.getlength(text) <= width:
+    fb = book()
+    text = clean(text[:4000])
+    if fb.length(text, size) <= width:
         return text
-    while text and fnt.getlength(text.rstrip(". ") + "…") > width:
-        text = text[:-1]
-    return text.rstrip(". ") + "…" if text else ""
+    lo, hi = 0, len(text)  # the longest prefix that fits, by bisection: long texts stay quick
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if fb.length(text[:mid].rstrip(". ") + "…", size) <= width:
+            lo = mid
+        else:
+            hi = mid - 1
+    return text[:lo].rstrip(". ") + "…" if lo else ""
+
+
+def text(d: ImageDraw.ImageDraw, xy: tuple[float, float], value: str, size: int, fill: Any, anchor: str = "la") -> None:
+    """One line of text in fonts that have its glyphs."""
+    book().draw(d, xy, value, size, fill, anchor)
 
 
 class SafeDraw(ImageDraw.ImageDraw):
@@ -142,12 +125,11 @@ def label(
     max_w: float = 1e9,
 ) -> None:
     """A small tag: text on a rounded box, positioned by its anchor corner."""
-    f = font(size)
-    text = ellipsize(text, f, max_w)
+    text = ellipsize(text, size, max_w)
     if not text:
         return
     pad = max(1, size // 4)
-    x0, y0, x1, y1 = d.textbbox(xy, text, font=f, anchor=anchor)
+    x0, y0, x1, y1 = book().bbox(xy, text, size, anchor)
     d.rounded_rectangle(
         (x0 - pad * 2, y0 - pad, x1 + pad * 2, y1 + pad),
         radius=pad * 2,
@@ -155,7 +137,7 @@ def label(
         outline=ink,
         width=max(1, size // 14),
     )
-    d.text(xy, text, font=f, fill=ink, anchor=anchor)
+    book().draw(d, xy, text, size, ink, anchor)
 
 
 def vgrad(size: tuple[int, int], top: RGB, bottom: RGB) -> Image.Image:

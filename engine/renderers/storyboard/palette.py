@@ -10,8 +10,7 @@ from __future__ import annotations
 import colorsys
 import hashlib
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 RGB = tuple[int, int, int]
@@ -59,6 +58,19 @@ COLOURS: dict[str, RGB] = {
     "hazel": (140, 110, 50),
     "cream": (240, 228, 196),
     "charcoal": (58, 58, 64),
+    "ginger": (198, 96, 40),
+    "brass": (181, 148, 70),
+    "rust": (160, 82, 45),
+    "rusty": (160, 82, 45),
+    "ivory": (240, 234, 214),
+    "jade": (0, 168, 107),
+    "coral": (240, 128, 110),
+    "mint": (160, 220, 180),
+    "ochre": (204, 119, 34),
+    "steel": (150, 158, 170),
+    "lilac": (200, 162, 200),
+    "chestnut": (122, 66, 34),
+    "sandy": (214, 184, 130),
 }
 # Hair has its own natural shades ("red hair" is copper, not fire-engine red).
 HAIR: dict[str, RGB] = {
@@ -79,6 +91,10 @@ HAIR: dict[str, RGB] = {
     "gray": (150, 150, 152),
     "silver": (200, 202, 210),
     "white": (236, 236, 230),
+    "snowy": (236, 236, 230),
+    "ash": (178, 176, 170),
+    "strawberry": (220, 130, 90),
+    "raven": (30, 26, 30),
 }
 SKIN: dict[str, RGB] = {
     "pale": (246, 226, 212),
@@ -107,6 +123,7 @@ SKIN_TONES: tuple[RGB, ...] = (
     (150, 104, 70),
     (112, 76, 52),
 )
+# Young hair when no word names it; grey and white are kept for the old.
 HAIR_TONES: tuple[RGB, ...] = (
     (36, 30, 30),
     (98, 62, 36),
@@ -114,9 +131,25 @@ HAIR_TONES: tuple[RGB, ...] = (
     (232, 200, 112),
     (60, 44, 34),
     (176, 58, 34),
-    (150, 150, 152),
     (122, 66, 34),
 )
+OLD_HAIR: tuple[RGB, ...] = ((200, 202, 208), (226, 226, 222), (170, 170, 174))
+# Outfits when no word names one: far apart, so two characters never share one by default.
+OUTFIT_TONES: tuple[RGB, ...] = (
+    (178, 52, 52),
+    (50, 110, 190),
+    (96, 150, 60),
+    (214, 128, 40),
+    (120, 70, 160),
+    (40, 136, 130),
+    (200, 172, 50),
+    (190, 80, 140),
+    (58, 60, 120),
+    (134, 92, 60),
+    (100, 112, 124),
+    (230, 150, 150),
+)
+OUTFIT_APART = 70.0  # RGB distance below which two outfits read as the same colour
 # Creatures and machines without skin words still get a plausible body colour.
 BODY_NOUNS: dict[str, RGB] = {
     "robot": (170, 176, 188),
@@ -177,8 +210,8 @@ def as_text(value: Any, limit: int = 2000) -> str:
         return ""
     try:
         text.encode()
-    except UnicodeEncodeError:  # lone surrogates (valid in JSON) would break hashing and drawing
-        text = text.encode("utf-8", "replace").decode()
+    except UnicodeEncodeError:  # lone surrogates (valid in JSON) would break hashing and drawing: a visible �
+        text = "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
     return " ".join(text.split())
 
 
@@ -226,6 +259,30 @@ def mix(a: RGB, b: RGB, t: float) -> RGB:
     return tuple(int(x + (y - x) * t) for x, y in zip(a, b, strict=True))  # type: ignore[return-value]
 
 
+def distance(a: RGB, b: RGB) -> float:
+    """Euclidean distance of two colours."""
+    return sum((x - y) ** 2 for x, y in zip(a, b, strict=True)) ** 0.5
+
+
+def default_outfit(key: str, taken: Sequence[RGB] = ()) -> RGB:
+    """The outfit tone a name starts from, moved on past tones too close to those already taken."""
+    start = stable_bytes("outfit", key.lower())[0] % len(OUTFIT_TONES)
+    for k in range(len(OUTFIT_TONES)):
+        tone = OUTFIT_TONES[(start + k) % len(OUTFIT_TONES)]
+        if all(distance(tone, t) >= OUTFIT_APART for t in taken):
+            return tone
+    # More characters than tones: a lighter or darker variant, still a function of the name and who came first.
+    base = OUTFIT_TONES[start]
+    return shade(base, 0.55 + 0.1 * (len(taken) % 4)) if len(taken) % 2 else shade(base, 1.3)
+
+
+def as_rgb(value: Any) -> RGB | None:
+    """A board colour ([r, g, b] of ints 0-255) or None."""
+    if isinstance(value, (list, tuple)) and len(value) == 3 and all(type(v) is int and 0 <= v <= 255 for v in value):
+        return value[0], value[1], value[2]
+    return None
+
+
 def find_colour(text: str, table: Mapping[str, RGB] = COLOURS) -> RGB | None:
     """First colour word of text in table, adjusted by a preceding dark/light."""
     toks = words(text)
@@ -244,94 +301,3 @@ def find_colour(text: str, table: Mapping[str, RGB] = COLOURS) -> RGB | None:
 def clauses(description: str) -> list[str]:
     """The comma / 'and' / 'with' / 'wearing' separated parts of a description, lower-cased."""
     return [c for c in re.split(r",|;|\bwith\b|\band\b|\bwearing\b", description.lower()) if c.strip()]
-
-
-def character_colours(character: Mapping[str, Any] | Any) -> dict[str, RGB]:
-    """Hair, skin, eyes, outfit, legs and accent colours of a board character.
-
-    Colour words in the structured appearance win, then the free description; anything
-    still unknown comes from a hash of the name so a character looks alike in every panel.
-    """
-    ch = character if isinstance(character, Mapping) else {}
-    app = ch.get("appearance") if isinstance(ch.get("appearance"), Mapping) else {}
-    desc = as_text(ch.get("description"))
-    key = as_text(ch.get("name")) or desc or "?"
-    parts = clauses(desc)
-    hair_t = as_text(app.get("hair")) or " ".join(p for p in parts if "hair" in p)
-    eyes_t = as_text(app.get("eyes")) or " ".join(p for p in parts if "eye" in p)
-    skin_t = as_text(app.get("skin")) or " ".join(p for p in parts if "skin" in p or "complexion" in p)
-    worn = as_list(app.get("wearing")) or [p for p in parts if any(w in p for w in GARMENTS)]
-    base = as_text(app.get("base"))
-    body = next((BODY_NOUNS[w] for w in words(f"{base} {desc} {key}") if w in BODY_NOUNS), None)
-    out: dict[str, RGB] = {
-        "hair": find_colour(hair_t, HAIR) or pick(key, "hair", HAIR_TONES),
-        "skin": find_colour(skin_t, SKIN) or body or pick(key, "skin", SKIN_TONES),
-        "eyes": find_colour(eyes_t) or pick(key, "eyes", ((70, 50, 30), (50, 90, 160), (60, 120, 70))),
-    }
-    # Suffixes count too: a raincoat or an overcoat is a coat, a sweatshirt a shirt.
-    torso = [w for w in worn if any(x.endswith(t) for x in words(w) for t in TORSO_WORDS)]
-    legs = [w for w in worn if any(x.endswith(t) for x in words(w) for t in LEG_WORDS)]
-    other = [w for w in worn if w not in torso and w not in legs]
-    # Only a body garment colours the body: a lone "blue scarf" stays an accent.
-    out["outfit"] = next((c for c in map(find_colour, torso) if c), None) or hashed_colour(key, "outfit")
-    out["legs"] = next((c for c in map(find_colour, legs) if c), None) or shade(out["outfit"], 0.55)
-    out["accent"] = next((c for c in map(find_colour, other) if c), None) or hashed_colour(key, "accent", 0.6, 0.8)
-    return out
-
-
-@dataclass(frozen=True)
-class Light:
-    """How a time of day (or a light source) colours the whole panel."""
-
-    sky_top: RGB
-    sky_low: RGB
-    ground: RGB
-    tint: RGB
-    strength: float  # 0 = no tint, 1 = everything becomes tint
-    stars: bool = False
-
-
-TIMES: dict[str, Light] = {
-    "dawn": Light((118, 108, 170), (250, 186, 176), (120, 120, 110), (255, 170, 180), 0.14),
-    "morning": Light((118, 178, 235), (218, 232, 246), (132, 160, 100), (255, 250, 235), 0.04),
-    "noon": Light((64, 148, 238), (196, 226, 252), (130, 170, 92), (255, 255, 240), 0.0),
-    "afternoon": Light((88, 160, 226), (228, 226, 200), (136, 160, 94), (255, 236, 200), 0.06),
-    "golden hour": Light((226, 168, 96), (255, 218, 146), (150, 140, 80), (255, 190, 96), 0.18),
-    "sunset": Light((112, 70, 140), (250, 148, 72), (110, 96, 80), (255, 140, 84), 0.2),
-    "dusk": Light((62, 50, 118), (240, 138, 86), (86, 80, 86), (170, 96, 140), 0.26),
-    "evening": Light((40, 44, 96), (170, 110, 120), (70, 70, 80), (80, 70, 130), 0.32),
-    "night": Light((8, 14, 40), (34, 46, 92), (30, 36, 50), (16, 26, 72), 0.5, True),
-    "midnight": Light((4, 4, 18), (18, 24, 56), (20, 22, 34), (8, 12, 44), 0.6, True),
-}
-DEFAULT_TIME = Light((150, 190, 230), (226, 236, 246), (140, 160, 110), (255, 255, 255), 0.0)
-
-
-def time_light(time_of_day: str) -> Light:
-    """The palette for a time of day; understands phrases like 'late at night'."""
-    t = time_of_day.lower()
-    for name in sorted(TIMES, key=len, reverse=True):
-        if name in t:
-            return TIMES[name]
-    if "sunrise" in t:
-        return TIMES["dawn"]
-    return TIMES["noon"] if "midday" in t or "day" in t else DEFAULT_TIME
-
-
-# Light sources: keyword -> (glow colour, glow strength, extra tint strength).
-SOURCES: tuple[tuple[tuple[str, ...], RGB, float], ...] = (
-    (("candle", "fire", "torch", "lantern", "lamp", "hearth", "ember"), (255, 150, 60), 0.55),
-    (("neon",), (255, 40, 200), 0.5),
-    (("moon",), (120, 150, 255), 0.4),
-    (("sun", "daylight", "golden"), (255, 228, 150), 0.3),
-    (("spotlight", "dramatic", "harsh", "chiaroscuro", "rim"), (255, 250, 235), 0.4),
-    (("magic", "glow", "bioluminescent"), (110, 255, 210), 0.4),
-)
-
-
-def light_source(lighting: str) -> tuple[RGB, float] | None:
-    """Glow colour and strength for a lighting phrase (None for none/unknown)."""
-    low = lighting.lower()
-    for keys, colour, strength in SOURCES:
-        if any(k in low for k in keys):
-            return colour, strength
-    return None

@@ -1,4 +1,4 @@
-"""SQLite storage: worlds, thread bindings, the event log, panels, jobs and image blobs.
+"""The Store: worlds, thread bindings, the event log, panels, jobs and image blobs in SQLite.
 
 One aiosqlite connection in WAL mode. Writes that belong together run in one
 `BEGIN IMMEDIATE` transaction, serialised by an asyncio lock (aiosqlite shares one
@@ -21,77 +21,10 @@ from typing import Any
 
 import aiosqlite
 
+from bot.store.migrations import MIGRATIONS
 from engine.events import Event, Record, event_from_json, event_to_json
 
-MIGRATIONS: tuple[str, ...] = (
-    # 1: the first schema
-    """
-    CREATE TABLE worlds (
-        id TEXT PRIMARY KEY,
-        title TEXT NOT NULL,
-        created_by TEXT NOT NULL,
-        creator_id TEXT NOT NULL,
-        created_at REAL NOT NULL,
-        branched_from TEXT
-    );
-    CREATE TABLE bindings (
-        platform TEXT NOT NULL,
-        workspace TEXT NOT NULL,
-        channel TEXT NOT NULL,
-        thread TEXT NOT NULL,
-        world_id TEXT NOT NULL REFERENCES worlds(id) ON DELETE CASCADE,
-        created_at REAL NOT NULL,
-        PRIMARY KEY (platform, workspace, channel, thread)
-    );
-    CREATE INDEX bindings_world ON bindings(world_id);
-    CREATE TABLE events (
-        world_id TEXT NOT NULL REFERENCES worlds(id) ON DELETE CASCADE,
-        seq INTEGER NOT NULL,
-        grp INTEGER NOT NULL,
-        author TEXT NOT NULL,
-        author_id TEXT NOT NULL,
-        at REAL NOT NULL,
-        kind TEXT NOT NULL,
-        payload TEXT NOT NULL,
-        PRIMARY KEY (world_id, seq)
-    );
-    CREATE TABLE blobs (
-        sha256 TEXT PRIMARY KEY,
-        size INTEGER NOT NULL,
-        content_type TEXT NOT NULL,
-        created_at REAL NOT NULL
-    );
-    CREATE TABLE jobs (
-        id TEXT PRIMARY KEY,
-        world_id TEXT NOT NULL REFERENCES worlds(id) ON DELETE CASCADE,
-        panel INTEGER NOT NULL,
-        take INTEGER NOT NULL,
-        state TEXT NOT NULL CHECK (state IN
-            ('queued','planned','rendering','rendered','posted','failed','cancelled')),
-        spec TEXT NOT NULL,
-        place TEXT NOT NULL,
-        author TEXT NOT NULL,
-        image TEXT REFERENCES blobs(sha256),
-        message_id TEXT,
-        error TEXT,
-        created_at REAL NOT NULL,
-        updated_at REAL NOT NULL
-    );
-    CREATE INDEX jobs_state ON jobs(state);
-    CREATE TABLE panels (
-        world_id TEXT NOT NULL REFERENCES worlds(id) ON DELETE CASCADE,
-        panel INTEGER NOT NULL,
-        take INTEGER NOT NULL,
-        job_id TEXT NOT NULL REFERENCES jobs(id),
-        image TEXT REFERENCES blobs(sha256),
-        message_id TEXT,
-        PRIMARY KEY (world_id, panel, take)
-    );
-    """,
-)
-
 JOB_STATES = ("queued", "planned", "rendering", "rendered", "posted", "failed", "cancelled")
-UNFINISHED = ("queued", "planned", "rendering")
 
 
 @dataclass(frozen=True)
@@ -158,7 +91,8 @@ class Store:
                 raise
             await self._db.execute("COMMIT")
 
-    async def _all(self, sql: str, args: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+    async def fetch_all(self, sql: str, args: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+        """Rows of one read (for the store's own modules; SQL stays inside bot/store/)."""
         async with self._db.execute(sql, tuple(args)) as cur:
             return list(await cur.fetchall())
 
@@ -194,7 +128,7 @@ class Store:
             await db.execute("INSERT OR REPLACE INTO bindings VALUES (?, ?, ?, ?, ?, ?)", (*binding, world_id, now))
 
     async def world_info(self, world_id: str) -> dict[str, Any] | None:
-        rows = await self._all("SELECT * FROM worlds WHERE id = ?", (world_id,))
+        rows = await self.fetch_all("SELECT * FROM worlds WHERE id = ?", (world_id,))
         return dict(rows[0]) if rows else None
 
     async def bind(self, binding: tuple[str, str, str, str], world_id: str) -> None:
@@ -203,20 +137,20 @@ class Store:
                              (*binding, world_id, time.time()))
 
     async def world_for(self, binding: tuple[str, str, str, str]) -> str | None:
-        rows = await self._all(
+        rows = await self.fetch_all(
             "SELECT world_id FROM bindings WHERE platform=? AND workspace=? AND channel=? AND thread=?",
             binding)
         return rows[0]["world_id"] if rows else None
 
     async def threads_in_channel(self, platform: str, workspace: str, channel: str) -> list[tuple[str, str]]:
         """(thread, world_id) of every world bound to a thread of the channel, oldest first."""
-        rows = await self._all(
+        rows = await self.fetch_all(
             "SELECT thread, world_id FROM bindings WHERE platform=? AND workspace=? AND channel=? AND thread != ''"
             " ORDER BY created_at", (platform, workspace, channel))
         return [(r["thread"], r["world_id"]) for r in rows]
 
     async def worlds_in_channel(self, platform: str, workspace: str, channel: str) -> list[str]:
-        rows = await self._all(
+        rows = await self.fetch_all(
             "SELECT world_id FROM bindings WHERE platform=? AND workspace=? AND channel=? AND thread != ''"
             " ORDER BY created_at", (platform, workspace, channel))
         return [r["world_id"] for r in rows]
@@ -255,7 +189,7 @@ class Store:
         return out
 
     async def records(self, world_id: str) -> list[Record]:
-        rows = await self._all("SELECT * FROM events WHERE world_id = ? ORDER BY seq", (world_id,))
+        rows = await self.fetch_all("SELECT * FROM events WHERE world_id = ? ORDER BY seq", (world_id,))
         return [Record(seq=r["seq"], group=r["grp"], author=r["author"], at=r["at"], author_id=r["author_id"],
                        event=event_from_json(json.loads(r["payload"]))) for r in rows]
 
@@ -293,17 +227,17 @@ class Store:
             await db.execute("UPDATE panels SET message_id=? WHERE job_id=?", (message_id, job_id))
 
     async def job(self, job_id: str) -> JobRow | None:
-        rows = await self._all("SELECT * FROM jobs WHERE id = ?", (job_id,))
+        rows = await self.fetch_all("SELECT * FROM jobs WHERE id = ?", (job_id,))
         return _job(rows[0]) if rows else None
 
     async def jobs_in_state(self, *states: str) -> list[JobRow]:
         marks = ",".join("?" * len(states))
-        rows = await self._all(f"SELECT * FROM jobs WHERE state IN ({marks}) ORDER BY created_at", states)
+        rows = await self.fetch_all(f"SELECT * FROM jobs WHERE state IN ({marks}) ORDER BY created_at", states)
         return [_job(r) for r in rows]
 
     async def panel_images(self, world_id: str) -> dict[int, str]:
         """The image of the newest rendered take of every panel."""
-        rows = await self._all(
+        rows = await self.fetch_all(
             "SELECT panel, image FROM panels WHERE world_id = ? AND image IS NOT NULL ORDER BY panel, take",
             (world_id,))
         return {r["panel"]: r["image"] for r in rows}
@@ -327,7 +261,7 @@ class Store:
         return await asyncio.to_thread(self.blob_path(sha).read_bytes)
 
     async def has_blob(self, sha: str) -> bool:
-        rows = await self._all("SELECT 1 FROM blobs WHERE sha256 = ?", (sha,))
+        rows = await self.fetch_all("SELECT 1 FROM blobs WHERE sha256 = ?", (sha,))
         return bool(rows) and self.blob_path(sha).exists()
 
 

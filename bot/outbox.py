@@ -1,0 +1,183 @@
+"""The outbox: follows every render job from the queue to the thread it belongs in.
+
+A job is stored `planned` with its events; the outbox moves it to `rendering`, stores the image
+and marks it `rendered`, then posts it through its platform's Outlet and marks it `posted` (or
+`failed` / `cancelled`). After a restart `recover` re-submits what was not rendered and posts
+what was rendered but not posted, with the same seeds. The outbox never calls the service:
+what follows a rendered panel (automatic anchoring, ...) subscribes to `PanelRendered`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.context import Delivery, DeliveryRefused, Outlet, Place, RenderTicket
+from bot.ports import JobRecord, RenderHandle, RenderQueue, WorldStore
+from engine.compose import caption
+from engine.errors import RenderCancelled, RenderFailed
+from engine.jobs import RenderJob
+
+log = logging.getLogger(__name__)
+
+UNFINISHED = ("queued", "planned", "rendering")
+
+
+@dataclass(frozen=True)
+class PanelRendered:
+    """Published once a panel's image is stored, before it is posted."""
+
+    job_id: str
+    world_id: str
+    panel: int
+    take: int
+    image: str  # sha256 of the stored PNG
+    anchor: str | None  # the character this panel may anchor (see engine.compose)
+
+
+Subscriber = Callable[[PanelRendered], Awaitable[None]]
+
+
+class Outbox:
+    def __init__(self, store: WorldStore, queue: RenderQueue) -> None:
+        self._store = store
+        self._queue = queue
+        self._subscribers: list[Subscriber] = []
+        self._outlets: dict[str, Outlet] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._tickets: dict[str, RenderTicket] = {}
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        """`subscriber` hears of every panel rendered from now on (the composition root wires these)."""
+        self._subscribers.append(subscriber)
+
+    # ------------------------------------------------------------ outlets
+
+    def connect(self, platform: str, outlet: Outlet) -> None:
+        """Panels of `platform` are posted through `outlet` from now on."""
+        self._outlets[platform] = outlet
+
+    def disconnect(self, platform: str) -> None:
+        """Panels finishing from now on stay `rendered`; the next start posts them."""
+        self._outlets.pop(platform, None)
+
+    # ------------------------------------------------------------ following jobs
+
+    def follow(self, job_id: str, world_id: str, panel: int, take: int, handle: RenderHandle,
+               anchor: str | None = None) -> RenderTicket:
+        """Takes over a submitted job; the ticket resolves with the posted message id."""
+        ticket = RenderTicket(job_id, world_id, panel, take, handle)
+        self._tickets[job_id] = ticket
+        task = asyncio.create_task(self._finish(ticket, anchor), name=f"render-{job_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return ticket
+
+    async def _finish(self, ticket: RenderTicket, anchor: str | None) -> None:
+        try:
+            sha = await self._render(ticket)
+            await self._publish(PanelRendered(ticket.job_id, ticket.world_id, ticket.panel, ticket.take, sha, anchor))
+            message_id = await self.post(ticket.job_id)
+            if not ticket.done.done():
+                ticket.done.set_result(message_id or "")
+        except asyncio.CancelledError:
+            if not ticket.done.done():
+                ticket.done.cancel()
+            raise
+        except Exception as e:
+            if not isinstance(e, (RenderCancelled, RenderFailed, DeliveryRefused)):
+                log.exception("render job %s failed", ticket.job_id)
+            if not ticket.done.done():
+                ticket.done.set_exception(e)
+        finally:
+            self._tickets.pop(ticket.job_id, None)
+            # Nobody may await ticket.done (chat platforms don't): mark its exception retrieved.
+            if ticket.done.done() and not ticket.done.cancelled():
+                ticket.done.exception()
+
+    async def _render(self, ticket: RenderTicket) -> str:
+        """Waits for the image, moving the job through its states; returns the stored image's sha."""
+        try:
+            async for status in ticket.handle.updates():
+                if status.state == "rendering":
+                    await self._store.set_job_state(ticket.job_id, "rendering")
+                if status.state != "queued":
+                    break
+            result = await ticket.handle.result()
+        except RenderCancelled:
+            await self._store.set_job_state(ticket.job_id, "cancelled")
+            raise
+        except RenderFailed as e:
+            await self._store.set_job_state(ticket.job_id, "failed", str(e))
+            row = await self._store.job(ticket.job_id)
+            if row is not None and (outlet := self._outlets.get(row.place["platform"])):
+                await outlet.failed(_place(row), row.id, row.panel, str(e))
+            raise
+        sha = await self._store.put_blob(result.png)
+        await self._store.job_rendered(ticket.job_id, sha)
+        return sha
+
+    async def _publish(self, event: PanelRendered) -> None:
+        # A subscriber's failure is logged and never stops the panel from being posted.
+        for subscriber in self._subscribers:
+            try:
+                await subscriber(event)
+            except Exception:
+                log.exception("a subscriber to PanelRendered failed for job %s", event.job_id)
+
+    async def post(self, job_id: str) -> str | None:
+        """Posts a rendered job through its platform's outlet; None when no outlet is connected."""
+        row = await self._store.job(job_id)
+        if row is None or row.state != "rendered" or row.image is None:
+            return row.message_id if row else None
+        outlet = self._outlets.get(row.place["platform"])
+        if outlet is None:
+            return None
+        png = await self._store.get_blob(row.image)
+        record = dict(row.spec["record"])
+        delivery = Delivery(job_id=row.id, world_id=row.world_id, panel=row.panel, take=row.take,
+                            place=_place(row), author=row.author, caption=caption(record), png=png, record=record)
+        try:
+            message_id = await outlet.deliver(delivery)
+        except DeliveryRefused as e:
+            await self._store.set_job_state(row.id, "failed", f"delivery refused: {e}")
+            raise
+        await self._store.job_posted(row.id, message_id)
+        return message_id
+
+    async def recover(self, platform: str) -> int:
+        """Posts `platform`'s rendered jobs and renders its unfinished ones again; returns how many."""
+        count = 0
+        for row in await self._store.jobs_in_state("rendered"):
+            if row.place["platform"] != platform:
+                continue
+            try:
+                await self.post(row.id)
+                count += 1
+            except DeliveryRefused as e:
+                log.warning("recovered job %s can no longer be posted: %s", row.id, e)
+            except Exception:
+                log.exception("could not post recovered job %s", row.id)
+        for row in await self._store.jobs_in_state(*UNFINISHED):
+            if row.id in self._tickets or row.place["platform"] != platform:
+                continue
+            handle = self._queue.submit(RenderJob.from_json(row.spec["job"]), stored=True)
+            self.follow(row.id, row.world_id, row.panel, row.take, handle, anchor=row.spec.get("anchor"))
+            count += 1
+        return count
+
+    async def wait_idle(self) -> None:
+        """Waits until every job followed so far is posted, failed or cancelled."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _place(row: JobRecord) -> Place:
+    return Place(**row.place)
