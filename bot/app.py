@@ -15,11 +15,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.context import Outlet
 from bot.outbox import Outbox
 from bot.service import WorldService
 from bot.store import Store
+from engine.build import build_engine
 from engine.compose import Target
 from engine.jobs import Capabilities, Renderer
 from engine.planner import plan
@@ -76,14 +77,18 @@ async def open_app(settings: Settings, renderer: Renderer | None = None,
                    planner: LLMPlanner | None = None) -> AsyncIterator[App]:
     """Opens the database, starts the engine, builds the service; closes them in reverse order."""
     async with Store.open(settings.database) as store:
-        if renderer is None:
-            from engine.renderers.registry import make_renderer
-
-            renderer = make_renderer(settings.renderer, settings.engine)
-        engine = Engine(renderer, max_batch=settings.max_batch, per_user_cap=settings.per_user_cap,
-                        global_cap=settings.global_cap)
+        caps_kw = {"max_batch": settings.max_batch, "per_user_cap": settings.per_user_cap,
+                   "global_cap": settings.global_cap}
+        if renderer is not None:
+            engine = Engine(renderer, **caps_kw)
+        else:
+            try:  # the local worker thread, or render workers on Ray ([engine] backend)
+                engine = build_engine(settings.renderer, settings.engine, **caps_kw)
+            except ValueError as e:
+                raise ConfigError(str(e)) from None
         async with engine:
-            # Capabilities are final once the engine has loaded the renderer.
+            # Capabilities are final once the engine has loaded the renderer (on Ray: a stand-in for it).
+            renderer = engine.renderer
             caps: Capabilities = renderer.capabilities
             # reference_mode = "off": no reference images at all, whichever the model (and no anchoring).
             references = caps.reads_images and str(settings.engine.get("reference_mode", "")) != "off"
