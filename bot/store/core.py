@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import json
 import os
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -273,14 +274,14 @@ class Store:
 
 
 def _write_file(path: Path, data: bytes) -> None:
-    # Write then rename, so a crash never leaves a half-written blob under its final name.
+    # Write then rename, so a crash never leaves a half-written blob under its final name. The
+    # temporary name is the writer's own: two panels can render to the same bytes at the same time.
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "wb") as f:
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.name, suffix=".tmp", delete=False) as f:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
-    os.replace(tmp, path)
+    os.replace(f.name, path)
 
 
 def _job(r: aiosqlite.Row) -> JobRow:
