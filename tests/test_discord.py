@@ -21,6 +21,7 @@ import pytest
 from PIL import Image
 
 from bot.app import App, open_app
+from bot.commands import TIMES, WEATHERS
 from bot.config import Settings
 from bot.context import Place
 from bot.limits import Limits
@@ -114,6 +115,10 @@ async def test_connects_and_syncs_commands(fake: FakeDiscord, tmp_path: Path) ->
         assert cref["image"]["type"] == 11 and cref["name"]["autocomplete"] is True
         assert (cref["cw"]["min_value"], cref["cw"]["max_value"]) == (0, 100)
         assert all(o.get("description") for o in cref.values())
+        scene = {o["name"]: o for o in fake.commands["scene"]["options"]}
+        assert [c["value"] for c in scene["time"]["choices"]] == list(TIMES)  # the grammar's own list
+        assert [c["value"] for c in scene["weather"]["choices"]] == list(WEATHERS)
+        assert "choices" not in scene["light"] or not scene["light"]["choices"]  # --light stays free text
         assert fake.identified[-1]["intents"] & (1 << 1 | 1 << 8 | 1 << 15) == 0  # nothing privileged
         assert platform.client is not None and platform.client.is_ready()
     assert_clean(fake)
