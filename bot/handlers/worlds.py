@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from bot import commands as c
 from bot.context import Reply
-from bot.explain import clip, describe_world
+from bot.explain import clip, count, describe_world
 from bot.handlers.base import Ctx, Handler
 from bot.images import BadImage, check_image
 from bot.worldfile import BadWorldFile, export_world, image_hashes, parse_world_file
@@ -53,7 +53,7 @@ async def export(cmd: c.ExportWorld, ctx: Ctx) -> Reply:
     images = {sha: await store.get_blob(sha) for sha in image_hashes(records)}
     data = await asyncio.to_thread(export_world, ctx.world.title, records, images)
     name = f"{slug(ctx.world.title)}.world.json"
-    return Reply(f"📦 Exported **{ctx.world.title}** ({len(records)} events, {len(images)} images).",
+    return Reply(f"📦 Exported **{ctx.world.title}** ({count(len(records), 'event')}, {count(len(images), 'image')}).",
                  files=((name, data),), world_id=ctx.world.id)
 
 
@@ -78,7 +78,7 @@ async def import_world(cmd: c.ImportWorld, ctx: Ctx) -> Reply:
     world_id = ctx.services.new_id()
     await ctx.services.store.import_world(world_id, title, ctx.actor.name, records, binding=place.key(),
                                           author_id=ctx.actor.key())
-    return Reply(f"📥 Imported **{title}** ({len(records)} events).", world_id=world_id)
+    return Reply(f"📥 Imported **{title}** ({count(len(records), 'event')}).", world_id=world_id)
 
 
 async def branch(cmd: c.BranchWorld, ctx: Ctx) -> Reply:
