@@ -63,7 +63,8 @@ def describe_scene(world: World) -> str:
 
 
 def describe_world(world: World) -> str:
-    lines = [f"🌍 **{world.title}** · {count(len(world.panels), 'panel')} · seed {world.seed} · {world.width}x{world.height}"]
+    lines = [f"🌍 **{world.title}** · {count(len(world.panels), 'panel')} · seed {world.seed} · "
+             f"{world.width}x{world.height}"]
     if world.style.prefix:
         lines.append(f"Style: {world.style.prefix}")
     lines.append(describe_scene(world))

@@ -330,6 +330,17 @@ async def test_twenty_people_in_ten_threads_all_get_their_panels(fake: FakeDisco
     assert_clean(fake)
 
 
+async def test_a_world_file_over_the_limit_is_refused_on_export(fake: FakeDiscord, tmp_path: Path) -> None:
+    alice = fake.add_user("alice")
+    async with running_bot(fake, tmp_path / "db.sqlite", import_max_bytes=1024):
+        _, thread = await new_world(fake, alice, "Too Big", style="x" * 1500)
+        ix = await fake.slash("world export", alice, thread)
+        reply = await fake.wait_for_reply(ix)
+        assert reply["attachments"] == [] and "too-big.world.json was not sent" in reply["content"]
+        assert "over 1 KiB (the most a world file may be to import it again)" in reply["content"]
+    assert_clean(fake)
+
+
 async def test_export_import_and_who_may_do_what(fake: FakeDiscord, tmp_path: Path) -> None:
     alice, bob, mod = fake.add_user("alice"), fake.add_user("bob"), fake.add_user("mod", moderator=True)
     async with running_bot(fake, tmp_path / "db.sqlite", limits=Limits(renders_per_minute=1)) as (app, _):
