@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 from bot.app import open_app
-from bot.config import Settings, SetupError
+from bot.config import Settings, SetupError, check_renderer
 from bot.platforms.console import ConsolePlatform, stdin_lines
 from engine.renderers.registry import NAMES as RENDERERS
 
@@ -73,16 +73,19 @@ def remove_db(db: Path) -> None:
 
 
 def _local(args: argparse.Namespace, settings: Settings) -> Settings:
-    """One person at a keyboard or a script: chat rate limits would only refuse the story."""
-    return replace(settings, renderer=args.renderer or settings.renderer,
-                   limits=replace(settings.limits, renders_per_minute=0))
+    """One person at a keyboard or a script: chat rate limits would only refuse the story.
+    The renderer is checked first, so a bad one changes no folder."""
+    local = replace(settings, renderer=args.renderer or settings.renderer,
+                    limits=replace(settings.limits, renders_per_minute=0))
+    check_renderer(local)
+    return local
 
 
 async def demo_command(args: argparse.Namespace, settings: Settings) -> int:
     out = Path(args.out)
+    settings = replace(_local(args, settings), database=str(out / DEMO_DB))
     story = await asyncio.to_thread(_prepare_demo, out, args.force)
     started = time.perf_counter()
-    settings = replace(_local(args, settings), database=str(out / DEMO_DB))
     errors, sheets = await _script(settings, out, story.splitlines(), strict=False, echo=True)
     seconds = time.perf_counter() - started
     print(f"\nDemo done in {seconds:.1f} s: panels in {out / 'panels'}, storyboard sheet {sheets[0]}, "
