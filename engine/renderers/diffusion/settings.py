@@ -49,14 +49,14 @@ DEFAULTS: dict[str, Any] = {
     "ip_adapter_scale": 0.6,
     # renderer = "tiny" (offline test pipelines)
     "tiny_pipeline": "sd",
-    "tiny_dir": "",
+    "tiny_dir": None,  # None: a temporary folder
     "tiny_seed": 0,
 }
 KNOWN_SETTINGS = frozenset(DEFAULTS)
 # Keys whose default is None take one of these kinds when set.
 KINDS: dict[str, type] = {"steps": int, "guidance": float, "few_step": bool, "few_step_steps": int,
                           "native_size": int, "cpu_threads": int, "max_sequence_length": int,
-                          "reference_offload": bool}
+                          "reference_offload": bool, "tiny_dir": str}
 
 
 def kind_of(key: str) -> type:
