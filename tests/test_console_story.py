@@ -231,3 +231,15 @@ def test_ctrl_c_in_the_repl_exits_at_once_and_leaves_whole_files(tmp_path: Path)
     for png in (out / "panels").iterdir():
         Image.open(png).load()  # every panel written is whole
     assert not list(out.rglob("*.part"))
+
+
+def test_world_export_in_the_console_writes_the_file_with_its_pictures_into_the_threads_folder(
+        tmp_path: Path) -> None:
+    rc, out = run_script(tmp_path, "story", TRUNK + "/world export\n" + BRANCH + "/world export\n")
+    assert rc == 0 and read_jsonl(out / "errors.jsonl") == []
+    trunk = json.loads((out / "two-roads.world.json").read_text())
+    assert sorted(trunk["panels"]) == ["1", "2"]  # no size limit here: every picture comes along
+    (folder,) = (out / "branches").iterdir()
+    branch = json.loads((folder / "two-roads.world.json").read_text())
+    assert sorted(branch["panels"]) == ["1", "2"] and branch["panels"]["1"] == trunk["panels"]["1"]
+    assert branch["panels"]["2"] != trunk["panels"]["2"]
