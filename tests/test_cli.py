@@ -3,6 +3,7 @@ configuration, token or network problem as one line on stderr with exit code 2 (
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import subprocess
@@ -11,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import open_app
 from bot.cli import main, parser
-from bot.config import ENVIRONMENT, SECTIONS
+from bot.config import ENVIRONMENT, SECTIONS, Settings, SetupError
+from engine.renderers.storyboard.renderer import SketchRenderer
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRETS = ("DISCORD_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "WORLDLOOM_CONFIG")
@@ -122,3 +125,19 @@ def test_verbose_shows_the_traceback_too(tmp_path: Path) -> None:
     done = worldloom(tmp_path, "demo", "--renderer", "diffusion", "-v")
     assert done.returncode == 2 and "Traceback" in done.stderr
     assert done.stderr.rstrip().splitlines()[-1].startswith("worldloom: the diffusion renderer needs a model")
+
+
+class BrokenRenderer(SketchRenderer):
+    """A renderer whose model is not there."""
+
+    def load(self) -> None:
+        raise OSError("no model at /models/missing")
+
+
+async def test_a_renderer_that_cannot_load_is_a_setup_error_told_once(tmp_path: Path,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING), pytest.raises(SetupError) as e:
+        async with open_app(Settings(database=str(tmp_path / "w.db")), renderer=BrokenRenderer()):
+            pass
+    assert str(e.value) == "the sketch renderer could not load: no model at /models/missing"
+    assert caplog.records == []  # the caller tells it, in one line; nothing else prints a traceback
