@@ -20,6 +20,7 @@ from bot.context import Outlet
 from bot.outbox import Outbox
 from bot.service import WorldService
 from bot.store import Store
+from engine.build import build_engine
 from engine.compose import Target
 from engine.jobs import Capabilities, Renderer
 from engine.planner import plan
@@ -76,17 +77,15 @@ class App:
 async def open_app(settings: Settings, renderer: Renderer | None = None,
                    planner: LLMPlanner | None = None) -> AsyncIterator[App]:
     """Opens the database, starts the engine, builds the service; closes them in reverse order."""
-    if renderer is None:
-        renderer = _renderer(settings)
+    engine = _engine(settings, renderer)  # a bad renderer or [engine] setting: before anything is opened
     async with Store.open(settings.database) as store:
-        engine = Engine(renderer, max_batch=settings.max_batch, per_user_cap=settings.per_user_cap,
-                        global_cap=settings.global_cap)
         try:
             await engine.start()
-        except Exception as e:  # a model that is not there, a device that is not: not a bug here
-            raise SetupError(f"the {renderer.name} renderer could not load: {e}") from e
+        except Exception as e:  # a model that is not there, a device or a cluster that is not: not a bug here
+            raise SetupError(f"the {engine.renderer.name} renderer could not start: {e}") from e
         try:
-            # Capabilities are final once the engine has loaded the renderer.
+            # Capabilities are final once the engine has loaded the renderer (on Ray: a stand-in for it).
+            renderer = engine.renderer
             caps: Capabilities = renderer.capabilities
             outbox = Outbox(store, engine)
             previous = float(engine_setting(settings, "previous_panel_reference")) if caps.reads_images else 0.0
@@ -110,14 +109,15 @@ async def open_app(settings: Settings, renderer: Renderer | None = None,
             await engine.close()
 
 
-def _renderer(settings: Settings) -> Renderer:
-    from engine.renderers.registry import make_renderer
-
+def _engine(settings: Settings, renderer: Renderer | None) -> Engine:
+    caps = {"max_batch": settings.max_batch, "per_user_cap": settings.per_user_cap, "global_cap": settings.global_cap}
+    if renderer is not None:
+        return Engine(renderer, **caps)
     check_renderer(settings)
-    try:
-        return make_renderer(settings.renderer, settings.engine)
-    except ValueError as e:
-        raise ConfigError(f"[engine] {e}") from None
+    try:  # the local worker thread, or render workers on Ray ([engine] backend)
+        return build_engine(settings.renderer, settings.engine, **caps)
+    except (ValueError, RuntimeError) as e:  # RuntimeError: backend = "ray" without Ray installed
+        raise ConfigError(str(e)) from None
 
 
 def engine_setting(settings: Settings, key: str) -> Any:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from bot.images import ImageLimits
 from bot.limits import Limits
+from engine.build import ENGINE_KEYS, BackendSettings, split_settings
 from engine.renderers.diffusion.settings import DEFAULTS as ENGINE_DEFAULTS
 from engine.renderers.diffusion.settings import kind_of
 from engine.renderers.registry import NAMES as RENDERERS
@@ -89,6 +90,11 @@ def limits_defaults() -> dict[str, Any]:
     return {**queue, **defaults_of(Limits), **image}
 
 
+def engine_defaults() -> dict[str, Any]:
+    """[engine]: the backend's keys (local or Ray) and the renderers' keys."""
+    return {**defaults_of(BackendSettings), **ENGINE_DEFAULTS}
+
+
 def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
     """Reads the config file (or $WORLDLOOM_CONFIG); missing file and no path means defaults."""
     path = path or os.environ.get("WORLDLOOM_CONFIG")
@@ -119,7 +125,11 @@ def settings_from_dict(data: dict[str, Any]) -> Settings:
                 raise ConfigError(f"[{section}] {key} must not be in the config file: set it in the environment")
     main = read_section("worldloom", data.get("worldloom", {}), main_defaults())
     lim = read_section("limits", data.get("limits", {}), limits_defaults())
-    engine = read_section("engine", data.get("engine", {}), ENGINE_DEFAULTS, kind_of)
+    engine = read_section("engine", data.get("engine", {}), engine_defaults(), kind_of, unchecked=ENGINE_KEYS)
+    try:
+        split_settings(engine)  # the backend's own keys: local or Ray
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
     llm = read_section("llm", data.get("llm", {}), LLM_DEFAULTS)
     if main.get("renderer", "sketch") not in RENDERERS:
         raise ConfigError(f"[worldloom] renderer must be one of {', '.join(RENDERERS)}, got {main['renderer']!r}")
@@ -143,11 +153,11 @@ def check_renderer(settings: Settings) -> None:
 _KIND_NAMES = {bool: "true or false", int: "a whole number", float: "a number", str: "text", list: "a list"}
 
 
-def read_section(section: str, data: Any, defaults: Mapping[str, Any],
-                 kind: Any = None) -> dict[str, Any]:
+def read_section(section: str, data: Any, defaults: Mapping[str, Any], kind: Any = None,
+                 unchecked: Collection[str] = ()) -> dict[str, Any]:
     """The section's values, each of its default's kind (`kind(key)` says it where the default is
-    None). Unknown keys and values of the wrong kind raise ConfigError; "" in a number's place
-    means the default (the example file writes it so)."""
+    None; the caller checks the `unchecked` ones). Unknown keys and values of the wrong kind raise
+    ConfigError; "" in a number's place means the default (the example file writes it so)."""
     if not isinstance(data, dict):
         raise ConfigError(f"[{section}] must be a table")
     unknown = sorted(set(data) - set(defaults))
@@ -155,6 +165,9 @@ def read_section(section: str, data: Any, defaults: Mapping[str, Any],
         raise ConfigError(f"unknown setting(s) in [{section}]: {', '.join(unknown)}")
     out: dict[str, Any] = {}
     for key, value in data.items():
+        if key in unchecked:
+            out[key] = value
+            continue
         want = kind(key) if kind is not None and defaults[key] is None else type(defaults[key])
         want = list if want is tuple else want
         if value == "" and want is not str:

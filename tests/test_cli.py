@@ -139,5 +139,5 @@ async def test_a_renderer_that_cannot_load_is_a_setup_error_told_once(tmp_path: 
     with caplog.at_level(logging.WARNING), pytest.raises(SetupError) as e:
         async with open_app(Settings(database=str(tmp_path / "w.db")), renderer=BrokenRenderer()):
             pass
-    assert str(e.value) == "the sketch renderer could not load: no model at /models/missing"
+    assert str(e.value) == "the sketch renderer could not start: no model at /models/missing"
     assert caplog.records == []  # the caller tells it, in one line; nothing else prints a traceback

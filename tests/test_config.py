@@ -16,12 +16,14 @@ from bot.config import (
     ConfigError,
     Settings,
     defaults_of,
+    engine_defaults,
     limits_defaults,
     load_settings,
     main_defaults,
 )
 from bot.platforms.discord_config import DiscordConfig
 from bot.platforms.slack_config import SlackConfig
+from engine.build import build_engine, split_settings
 from engine.renderers.diffusion.settings import DEFAULTS as ENGINE_DEFAULTS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,7 +88,7 @@ def example() -> dict[str, dict[str, Any]]:
 
 
 def code_defaults() -> dict[str, dict[str, Any]]:
-    return {"worldloom": main_defaults(), "limits": limits_defaults(), "engine": ENGINE_DEFAULTS,
+    return {"worldloom": main_defaults(), "limits": limits_defaults(), "engine": engine_defaults(),
             "llm": LLM_DEFAULTS, "discord": defaults_of(DiscordConfig), "slack": defaults_of(SlackConfig)}
 
 
@@ -107,12 +109,14 @@ def test_the_examples_engine_section_is_known_to_every_renderer(caplog: pytest.L
     from engine.renderers.diffusion.renderer import KNOWN_SETTINGS, DiffusionRenderer
     from engine.renderers.registry import make_renderer
 
-    engine = {**load_settings(ROOT / "config.example.toml").engine, "model": "some/model"}
+    # what the renderers get: the [engine] table without the backend's own keys (engine/build.py)
+    _, engine = split_settings({**load_settings(ROOT / "config.example.toml").engine, "model": "some/model"})
     assert set(ENGINE_DEFAULTS) <= KNOWN_SETTINGS and "previous_panel_reference" in KNOWN_SETTINGS
     with caplog.at_level(logging.WARNING):
         DiffusionRenderer(engine)
         make_renderer("tiny", engine)
         make_renderer("diffusion", engine)
+        build_engine("tiny", {**engine, "backend": "local"})
     assert not [r for r in caplog.records if "unknown" in r.getMessage()]
     caplog.clear()
     with caplog.at_level(logging.WARNING):

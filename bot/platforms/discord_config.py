@@ -22,10 +22,14 @@ class DiscordConfig:
     import_max_bytes: int = 25 * 1024 * 1024  # largest world file /world import downloads
     sync_commands: bool = True  # sync the slash commands at every start
     guild_ready_timeout: float = 2.0  # seconds discord.py waits for GUILD_CREATEs before "ready"
+    shards: int | str = 1  # 1: one gateway connection; a number, or "auto" (as many as Discord recommends)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DiscordConfig:
-        values = read_section("discord", data, defaults_of(cls))
+        values = read_section("discord", data, defaults_of(cls), unchecked=("shards",))
+        shards = values.get("shards", 1)
+        if shards != "auto" and (isinstance(shards, bool) or not isinstance(shards, int) or shards < 1):
+            raise ConfigError(f'[discord] shards must be 1, a number of shards or "auto", got {shards!r}')
         guilds = values.get("guild_ids", [])
         if not all(isinstance(g, int) and not isinstance(g, bool) for g in guilds):
             raise ConfigError(f"[discord] guild_ids must be a list of server ids (numbers), got {guilds!r}")
