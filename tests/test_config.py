@@ -132,6 +132,8 @@ def test_the_examples_engine_section_is_known_to_every_renderer(caplog: pytest.L
     ("[llm]\ntimeout_s = \"soon\"\n", "[llm] timeout_s must be a number"),
     ("[nope]\nx = 1\n", "unknown section(s): [nope]"),
     ('[worldloom]\nplanner = "gpt"\n', "[worldloom] planner must be one of rule, llm"),
+    ('[engine]\nbackend = "k8s"\n', '[engine] backend must be "local" or "ray"'),
+    ("[engine]\nworkers = 0\n", '[engine] workers must be "auto" or a whole number'),
 ])
 def test_values_of_the_wrong_kind_are_named(tmp_path: Path, text: str, message: str) -> None:
     p = tmp_path / "c.toml"
@@ -147,3 +149,16 @@ def test_numbers_may_be_written_as_either_kind_and_come_out_right(tmp_path: Path
     s = load_settings(p)
     assert s.engine["previous_panel_reference"] == 0.0 and isinstance(s.engine["guidance"], float)
     assert s.llm["timeout_s"] == 3.0
+
+
+@pytest.mark.parametrize(("section", "message"), [
+    ({"shards": 0}, "[discord] shards must be 1, a number of shards or \"auto\""),
+    ({"guild_ids": ["x"]}, "[discord] guild_ids must be a list of server ids"),
+    ({"thread_type": "secret"}, "[discord] thread_type must be"),
+    ({"progress_seconds": "soon"}, "[discord] progress_seconds must be a number"),
+])
+def test_the_discord_section_is_checked(section: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError) as e:
+        DiscordConfig.from_dict(section)
+    assert message in str(e.value)
+    assert DiscordConfig.from_dict({"shards": "auto", "guild_ids": [1, 2]}).as_dict()["guild_ids"] == (1, 2)
