@@ -13,9 +13,9 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from bot.config import ConfigError, Settings
+from bot.config import LLM_DEFAULTS, ConfigError, Settings, SetupError, check_renderer
 from bot.context import Outlet
 from bot.outbox import Outbox
 from bot.service import WorldService
@@ -25,6 +25,7 @@ from engine.compose import Target
 from engine.jobs import Capabilities, Renderer
 from engine.planner import plan
 from engine.queue import Engine
+from engine.renderers.diffusion.settings import DEFAULTS as ENGINE_DEFAULTS
 
 if TYPE_CHECKING:
     from engine.llm_planner import LLMPlanner
@@ -76,17 +77,13 @@ class App:
 async def open_app(settings: Settings, renderer: Renderer | None = None,
                    planner: LLMPlanner | None = None) -> AsyncIterator[App]:
     """Opens the database, starts the engine, builds the service; closes them in reverse order."""
+    engine = _engine(settings, renderer)  # a bad renderer or [engine] setting: before anything is opened
     async with Store.open(settings.database) as store:
-        caps_kw = {"max_batch": settings.max_batch, "per_user_cap": settings.per_user_cap,
-                   "global_cap": settings.global_cap}
-        if renderer is not None:
-            engine = Engine(renderer, **caps_kw)
-        else:
-            try:  # the local worker thread, or render workers on Ray ([engine] backend)
-                engine = build_engine(settings.renderer, settings.engine, **caps_kw)
-            except ValueError as e:
-                raise ConfigError(str(e)) from None
-        async with engine:
+        try:
+            await engine.start()
+        except Exception as e:  # a model that is not there, a device or a cluster that is not: not a bug here
+            raise SetupError(f"the {engine.renderer.name} renderer could not start: {e}") from e
+        try:
             # Capabilities are final once the engine has loaded the renderer (on Ray: a stand-in for it).
             renderer = engine.renderer
             caps: Capabilities = renderer.capabilities
@@ -95,14 +92,14 @@ async def open_app(settings: Settings, renderer: Renderer | None = None,
             if not references:
                 caps = replace(caps, max_references=0)
             outbox = Outbox(store, engine)
-            previous = float(settings.engine.get("previous_panel_reference", 0.3)) if references else 0.0
+            previous = float(engine_setting(settings, "previous_panel_reference")) if references else 0.0
             target = Target(renderer=renderer.name, capabilities=caps, budget=settings.prompt_budget,
                             count_tokens=getattr(renderer, "count_tokens", None), previous_weight=previous)
             llm = planner or await _llm_planner(settings)
             service = WorldService(store, engine, outbox, target=target, limits=settings.limits,
                                    planner=llm.plan if llm else plan, planner_blocks=llm is not None)
             # Automatic anchoring only helps renderers that read images; the storyboard reads words.
-            if references and bool(settings.engine.get("auto_anchor", True)):
+            if references and bool(engine_setting(settings, "auto_anchor")):
                 outbox.subscribe(service.on_panel_rendered)
             log.info("worldloom ready: database %s, renderer %s, planner %s", settings.database, renderer.name,
                      "llm" if llm else "rule")
@@ -112,6 +109,23 @@ async def open_app(settings: Settings, renderer: Renderer | None = None,
                 await outbox.close()
                 if llm is not None:
                     llm.close()
+        finally:
+            await engine.close()
+
+
+def _engine(settings: Settings, renderer: Renderer | None) -> Engine:
+    caps = {"max_batch": settings.max_batch, "per_user_cap": settings.per_user_cap, "global_cap": settings.global_cap}
+    if renderer is not None:
+        return Engine(renderer, **caps)
+    check_renderer(settings)
+    try:  # the local worker thread, or render workers on Ray ([engine] backend)
+        return build_engine(settings.renderer, settings.engine, **caps)
+    except (ValueError, RuntimeError) as e:  # RuntimeError: backend = "ray" without Ray installed
+        raise ConfigError(str(e)) from None
+
+
+def engine_setting(settings: Settings, key: str) -> Any:
+    return settings.engine.get(key, ENGINE_DEFAULTS[key])
 
 
 async def _llm_planner(settings: Settings) -> LLMPlanner | None:
@@ -125,4 +139,4 @@ async def _llm_planner(settings: Settings) -> LLMPlanner | None:
     from engine.llm_planner import LLMPlanner, transformers_generator
 
     generate = await asyncio.to_thread(transformers_generator, model)
-    return LLMPlanner(generate, timeout_s=float(settings.llm.get("timeout_s", 5.0)))
+    return LLMPlanner(generate, timeout_s=float(settings.llm.get("timeout_s", LLM_DEFAULTS["timeout_s"])))

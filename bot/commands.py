@@ -8,10 +8,12 @@ finds each order's handler by its type (bot/handlers/). Pure values, no I/O.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine import lexicon as lx
 from engine.compose import RenderOptions
 from engine.sizes import pixel_size
 
@@ -166,9 +168,26 @@ class Option:
     range: tuple[int, int] | None = None  # for "int"
     metavar: str = ""
     may_be_empty: bool = False  # "--style" alone means no style (generated scripts write it that way)
-    choices: tuple[str, ...] = ()  # for "choice"
+    # The values it takes ("choice" options; "words" ones read the planner's words, with synonyms);
+    # Discord offers them as choices. Empty: free text.
+    choices: tuple[str, ...] = ()
+    synonyms: tuple[tuple[str, str], ...] = ()  # (regex, value): other words for a choice ("sunrise" = dawn)
     shorthand: bool = False  # each choice may be typed as a flag of its own: "--pdf" for "--format pdf"
 
+    def known(self, value: str) -> str | None:
+        """The choice `value` names (case and spacing aside, or by a synonym), else None."""
+        said = " ".join(value.split()).casefold()
+        if said in self.choices:
+            return said
+        return next((v for rx, v in self.synonyms if v and re.fullmatch(rx, said)), None)
+
+
+def _choices(patterns: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(value for _, value in patterns if value))
+
+
+TIMES = _choices(lx.TIME_PATTERNS)
+WEATHERS = _choices(lx.WEATHER_PATTERNS)
 
 OPTIONS: dict[str, Option] = {o.name: o for o in (
     Option("style", "words", "words put into every prompt (all words up to the next option)", metavar="TEXT",
@@ -183,9 +202,11 @@ OPTIONS: dict[str, Option] = {o.name: o for o in (
     Option("sw", "int", "how strongly the style image counts", (0, 100), "0-100"),
     Option("alias", "name", "another name for the character; repeat for more", metavar="NAME"),
     Option("lock", "flag", "only you, the world's creator and moderators may change it"),
-    Option("time", "words", "time of day: dawn, noon, night ...", metavar="T"),
+    Option("time", "words", "time of day, one of: dawn, noon, dusk, night ...", metavar="T", choices=TIMES,
+           synonyms=lx.TIME_PATTERNS),
     Option("light", "words", "lighting: candlelit, harsh neon ...", metavar="L"),
-    Option("weather", "words", "rain, fog, clear ...", metavar="W"),
+    Option("weather", "words", "weather, one of: rain, fog, snow, clear skies ...", metavar="W",
+           choices=WEATHERS, synonyms=lx.WEATHER_PATTERNS),
     Option("layout", "choice", "auto keeps each panel's shape, grid, strip (one a row), manga (right to left)",
            metavar="auto|grid|strip|manga", choices=("auto", "grid", "strip", "manga")),
     Option("title", "words", "the title on page one (default: the world's)", metavar="TEXT"),
@@ -275,7 +296,8 @@ SPECS: tuple[Spec, ...] = (
          "move to a location and set time, light and weather", "location",
          lambda p: SetScene(location=p.name, description=p.rest, time=p.options.get("time"),
                             light=p.options.get("light"), weather=p.options.get("weather")),
-         SetScene, ("time", "light", "weather")),
+         SetScene, ("time", "light", "weather"),
+         details=f"Times: {', '.join(TIMES)}.\nWeathers: {', '.join(WEATHERS)}.\nThe light is any words."),
     Spec("imagine", _render_usage("imagine", "TEXT"), "draw a panel from this text alone", "text!",
          lambda p: Imagine(text=p.text, options=p.render_options()), Imagine, _RENDER,
          details="Words with a subject of their own that is not a character (\"a stone lantern in the snow\", "

@@ -69,7 +69,8 @@ def describe_scene(world: World) -> str:
 
 
 def describe_world(world: World) -> str:
-    lines = [f"🌍 **{world.title}** · {len(world.panels)} panels · seed {world.seed} · {world.width}x{world.height}"]
+    lines = [f"🌍 **{world.title}** · {count(len(world.panels), 'panel')} · seed {world.seed} · "
+             f"{world.width}x{world.height}"]
     if world.style.prefix:
         lines.append(f"Style: {world.style.prefix}")
     lines.append(describe_scene(world))
@@ -81,6 +82,11 @@ def describe_world(world: World) -> str:
     if others:
         lines.append("Other places: " + ", ".join(others))
     return clip("\n".join(lines))
+
+
+def count(n: int, noun: str) -> str:
+    """"1 panel", "2 panels"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def clip(text: str, limit: int = 1900) -> str:

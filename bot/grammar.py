@@ -193,7 +193,7 @@ def _take_option(spec: Spec, token: str, opt: tuple[str, str | None], rest: str,
         value = ((inline or "") + " " + (rest[start:end] if start >= 0 else "")).strip()
         if not value and not OPTIONS[name].may_be_empty:
             raise _fail(f"--{name} needs a value", spec)
-        scan.opts[name] = _unquote(value)
+        scan.opts[name] = _choice(name, _unquote(value), spec) if OPTIONS[name].choices else _unquote(value)
         return end
     if inline is not None:
         value = inline
@@ -253,6 +253,14 @@ def _unquote(value: str) -> str:
             and not any(q in inner for q in _CLOSE_QUOTES)):
         return inner.strip()
     return value
+
+
+def _choice(name: str, value: str, spec: Spec) -> str:
+    """One of the option's known values (a synonym counts), else an error that lists them."""
+    known = OPTIONS[name].known(value)
+    if known is None:
+        raise _fail(f"--{name} must be one of: {', '.join(OPTIONS[name].choices)}; got {_show(value)!r}", spec)
+    return known
 
 
 def _int(value: str, what: str, low: int, high: int, spec: Spec) -> int:

@@ -6,7 +6,7 @@ service tests use the in-memory fakes in tests/fakes.py, which fit the same shap
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -43,7 +43,7 @@ class WorldStore(Protocol):
                            author_id: str = "") -> list[Record]: ...
     async def import_world(self, world_id: str, title: str, author: str, records: list[Record],
                            binding: Binding | None = None, branched_from: str | None = None,
-                           author_id: str = "") -> None: ...
+                           author_id: str = "", panels: Mapping[int, str] | None = None) -> None: ...
 
     # the event log
     async def records(self, world_id: str) -> list[Record]: ...

@@ -250,7 +250,8 @@ class Engine:
         try:
             self.renderer.load()
         except BaseException as exc:
-            logger.exception("renderer %s failed to load", getattr(self.renderer, "name", "?"))
+            # start() raises it to whoever started the engine: they report it (once)
+            logger.debug("renderer %s failed to load", getattr(self.renderer, "name", "?"), exc_info=True)
             loop.call_soon_threadsafe(_set_exception, loaded, exc)
             loop.call_soon_threadsafe(_set_result, self._stopped, None)
             return

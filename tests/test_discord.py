@@ -22,6 +22,7 @@ import pytest
 from PIL import Image
 
 from bot.app import App, open_app
+from bot.commands import TIMES, WEATHERS
 from bot.config import Settings
 from bot.context import Place
 from bot.limits import Limits
@@ -116,6 +117,10 @@ async def test_connects_and_syncs_commands(fake: FakeDiscord, tmp_path: Path) ->
         assert cref["image"]["type"] == 11 and cref["name"]["autocomplete"] is True
         assert (cref["cw"]["min_value"], cref["cw"]["max_value"]) == (0, 100)
         assert all(o.get("description") for o in cref.values())
+        scene = {o["name"]: o for o in fake.commands["scene"]["options"]}
+        assert [c["value"] for c in scene["time"]["choices"]] == list(TIMES)  # the grammar's own list
+        assert [c["value"] for c in scene["weather"]["choices"]] == list(WEATHERS)
+        assert "choices" not in scene["light"] or not scene["light"]["choices"]  # --light stays free text
         assert fake.identified[-1]["intents"] & (1 << 1 | 1 << 8 | 1 << 15) == 0  # nothing privileged
         assert platform.client is not None and platform.client.is_ready()
     assert_clean(fake)
@@ -324,6 +329,17 @@ async def test_twenty_people_in_ten_threads_all_get_their_panels(fake: FakeDisco
         assert p99 < 3.0
         authors = {p["content"].split("· ")[1].split(":")[0].lower() for p in fake.panels()}
         assert authors == {f"user{i}" for i in range(20)}
+    assert_clean(fake)
+
+
+async def test_a_world_file_over_the_limit_is_refused_on_export(fake: FakeDiscord, tmp_path: Path) -> None:
+    alice = fake.add_user("alice")
+    async with running_bot(fake, tmp_path / "db.sqlite", import_max_bytes=1024):
+        _, thread = await new_world(fake, alice, "Too Big", style="x" * 1500)
+        ix = await fake.slash("world export", alice, thread)
+        reply = await fake.wait_for_reply(ix)
+        assert reply["attachments"] == [] and "too-big.world.json was not sent" in reply["content"]
+        assert "over 1 KiB (the most a world file may be to import it again)" in reply["content"]
     assert_clean(fake)
 
 

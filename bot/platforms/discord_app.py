@@ -5,17 +5,8 @@ and shutdown. Interactions are answered in discord_interactions.py, slash comman
 from the command catalogue in discord_commands.py, buttons live in discord_views.py and panels
 are posted by discord_outlet.py.
 
-Config ([discord] in the TOML file; the token only from $DISCORD_TOKEN):
-  guild_ids            guilds to sync the commands to at once (else global, which takes a while)
-  api_base, gateway_url  any Discord-compatible server instead of discord.com
-  thread_type          "public" (default) or "private" threads for /world new in a text channel
-  auto_archive_minutes 60, 1440 (default), 4320 or 10080
-  progress_seconds     least time between two progress edits (default 5)
-  import_max_bytes     largest world file /world import downloads (default 25 MiB)
-  sync_commands        false skips syncing the commands at start (default true)
-  guild_ready_timeout  seconds discord.py waits for GUILD_CREATEs before "ready" (default 2)
-  shards               1 (default: one gateway connection), a number, or "auto" (as many as Discord
-                       recommends): more than one runs discord.py's AutoShardedClient
+Config: [discord] in the TOML file (discord_config.py has every key and its default); the
+token only from $DISCORD_TOKEN. `shards` > 1 (or "auto") runs discord.py's AutoShardedClient.
 """
 
 from __future__ import annotations
@@ -31,6 +22,7 @@ import yarl
 from bot.config import ConfigError
 from bot.platforms import common as kit
 from bot.platforms.discord_commands import build_tree
+from bot.platforms.discord_config import DiscordConfig
 from bot.platforms.discord_interactions import PLATFORM, Interactions
 from bot.platforms.discord_outlet import DiscordOutlet
 from bot.platforms.discord_views import DYNAMIC_ITEMS
@@ -126,7 +118,7 @@ class DiscordPlatform:
 
     def __init__(self, service: WorldService, config: dict[str, Any], token: str) -> None:
         self.service = service
-        self.config = dict(config)
+        self.config = DiscordConfig.from_dict(config).as_dict()  # checked, every default filled in
         self.token = token
         self.shards = shard_count(self.config)
         self.client: WorldloomClient | ShardedWorldloomClient | None = None

@@ -90,8 +90,8 @@ def _parameters(spec: Spec) -> list[tuple[str, Any, str, bool]]:
             kind = discord.Attachment  # --image: on Discord the file is attached
         elif o.kind == "name":
             name, kind = "aliases", str  # --alias NAME...: a comma-separated list here
-        elif o.kind == "choice":
-            kind = str  # offered as Discord choices (see _callback)
+        elif o.choices:
+            kind = str  # one of the declared values, offered as choices
         else:
             kind = Range[str, 1, MAX_WORDS] if o.kind == "words" else str
         params.append((name, kind, _sentence(o.help), False))
@@ -119,10 +119,9 @@ def _callback(spec: Spec, catalogue: Catalogue, runner: Runs) -> Callable[..., A
     decorated: Any = app_commands.describe(**{n: d[:100] for n, _, d, _ in params})(callback)
     if "ar" in spec.options:
         decorated = app_commands.choices(ar=RATIOS)(decorated)
-    for name in spec.options:
-        if OPTIONS[name].kind == "choice":
-            listed = [Choice(name=v, value=v) for v in OPTIONS[name].choices]
-            decorated = app_commands.choices(**{name: listed})(decorated)
+    for name in (o for o in spec.options if OPTIONS[o].choices):
+        values = OPTIONS[name].choices[:25]  # Discord offers at most 25
+        decorated = app_commands.choices(**{name: [Choice(name=v, value=v) for v in values]})(decorated)
     if spec.args == "topic":
         topics = [g for g in catalogue.groups() if catalogue.subcommands(g)] + [
             n for n in catalogue.names() if " " not in n]

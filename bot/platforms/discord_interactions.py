@@ -194,13 +194,8 @@ class Interactions:
                      deferred_ephemeral: bool = False) -> None:
         """Replaces the "thinking" response with the reply; an ephemeral reply to a public defer
         deletes the public response and follows up privately."""
-        text, files = clip(reply.text), []
-        for name, data in reply.files:
-            if len(data) > interaction.filesize_limit:
-                text = clip(f"{text}\n(The file {name} is {kit.mib(len(data))}; this server takes at most "
-                            f"{kit.mib(interaction.filesize_limit)}.)")
-            else:
-                files.append(UploadFile(io.BytesIO(data), filename=name))
+        text, fit = self.policy.sendable(reply.text, reply.files, interaction.filesize_limit)
+        text, files = clip(text), [UploadFile(io.BytesIO(data), filename=name) for name, data in fit]
         quiet = discord.AllowedMentions.none()
         try:
             if reply.ephemeral and not deferred_ephemeral:

@@ -45,6 +45,7 @@ PLATFORM = "slack"
 _FILE_COMMANDS = (c.RegisterCharacter, c.SetStyle, c.ImportWorld)
 _MESSAGE_SUBTYPES = (None, "file_share", "thread_broadcast")  # edits, deletes and bot posts are not commands
 _SEEN_MAX = 2000
+UPLOAD_LIMIT = 1024**3  # files.upload: 1 GB per file
 
 
 @dataclass(frozen=True)
@@ -325,9 +326,10 @@ class SlackPlatform:
             await self._tell(ask, reply.text)
             return
         thread = place.thread or None
+        text, files = self.policy.sendable(reply.text, reply.files, UPLOAD_LIMIT)
         posted = await self.client.chat_postMessage(channel=place.channel, thread_ts=thread,
-                                                    text=blocks.to_slack(reply.text, self.bot_user_id))
-        for name, data in reply.files:
+                                                    text=blocks.to_slack(text, self.bot_user_id))
+        for name, data in files:
             await self.client.files_upload_v2(channel=place.channel, thread_ts=thread, file=data, filename=name,
                                               title=name)
         if reply.ticket is not None:

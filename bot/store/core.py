@@ -14,7 +14,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,8 +110,13 @@ class Store:
 
     async def import_world(self, world_id: str, title: str, author: str, records: list[Record],
                            binding: tuple[str, str, str, str] | None = None,
-                           branched_from: str | None = None, author_id: str = "") -> None:
-        """Creates a world from existing records, keeping their seq, group, author and time."""
+                           branched_from: str | None = None, author_id: str = "",
+                           panels: Mapping[int, str] | None = None) -> None:
+        """Creates a world from existing records, keeping their seq, group, author and time.
+
+        `panels` (panel number -> stored blob) are images drawn elsewhere (a world file, the world
+        it branches from): each becomes a finished job, so the panel has its image and is not posted.
+        """
         now = time.time()
         async with self.transaction() as db:
             await self._insert_world(db, world_id, title, author, author_id, now, binding, branched_from)
@@ -119,6 +124,14 @@ class Store:
                 "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [(world_id, r.seq, r.group, r.author, r.author_id, r.at, r.event.kind,
                   json.dumps(event_to_json(r.event), ensure_ascii=False)) for r in records])
+            for panel, image in sorted((panels or {}).items()):
+                job_id = f"{world_id}:import:{panel}"
+                await db.execute(
+                    "INSERT INTO jobs (id, world_id, panel, take, state, spec, place, author, image,"
+                    " created_at, updated_at) VALUES (?, ?, ?, 0, 'posted', ?, '{}', ?, ?, ?, ?)",
+                    (job_id, world_id, panel, json.dumps({"imported": True}), author, image, now, now))
+                await db.execute("INSERT INTO panels (world_id, panel, take, job_id, image) VALUES (?, ?, 0, ?, ?)",
+                                 (world_id, panel, job_id, image))
 
     @staticmethod
     async def _insert_world(db: aiosqlite.Connection, world_id: str, title: str, author: str, author_id: str,
