@@ -12,16 +12,23 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.context import Outlet
+from bot.guard import Guard
+from bot.logs import log_job
 from bot.outbox import Outbox
+from bot.public_settings import ModerationSettings
 from bot.service import WorldService
-from bot.store import Store
+from bot.store import AdminStore, Store
+from bot.store.backup import holding
 from engine.compose import Target
 from engine.jobs import Capabilities, Renderer
+from engine.moderation.images import ImageClassifier, ModeratedRenderer
+from engine.moderation.words import DEFAULT_BLOCKLIST, WordFilter, read_terms
 from engine.planner import plan
 from engine.queue import Engine
 
@@ -54,11 +61,15 @@ class App:
     engine: Engine
     outbox: Outbox
     service: WorldService
+    guard: Guard = field(default_factory=Guard)
+    admin: AdminStore | None = None
+    platforms: list[Platform] = field(default_factory=list)  # those being served (for /readyz)
 
     @asynccontextmanager
     async def serving(self, platform: P) -> AsyncIterator[P]:
         """Starts the platform, posts its panels from then on (first those left from before), closes it."""
         await platform.start()
+        self.platforms.append(platform)
         try:
             self.outbox.connect(platform.name, platform.outlet)
             recovered = await self.outbox.recover(platform.name)
@@ -68,6 +79,7 @@ class App:
         finally:
             # Panels finishing from now on stay "rendered" and are posted after the next start.
             self.outbox.disconnect(platform.name)
+            self.platforms.remove(platform)
             await platform.close()
 
 
@@ -75,34 +87,59 @@ class App:
 async def open_app(settings: Settings, renderer: Renderer | None = None,
                    planner: LLMPlanner | None = None) -> AsyncIterator[App]:
     """Opens the database, starts the engine, builds the service; closes them in reverse order."""
-    async with Store.open(settings.database) as store:
-        if renderer is None:
-            from engine.renderers.registry import make_renderer
+    words = await _word_filter(settings.moderation)
+    # Held while the app runs: `worldloom restore` refuses to overwrite a database in use.
+    with holding(settings.database):
+        async with Store.open(settings.database) as store:
+            if renderer is None:
+                from engine.renderers.registry import make_renderer
 
-            renderer = make_renderer(settings.renderer, settings.engine)
-        engine = Engine(renderer, max_batch=settings.max_batch, per_user_cap=settings.per_user_cap,
-                        global_cap=settings.global_cap)
-        async with engine:
-            # Capabilities are final once the engine has loaded the renderer.
-            caps: Capabilities = renderer.capabilities
-            outbox = Outbox(store, engine)
-            previous = float(settings.engine.get("previous_panel_reference", 0.3)) if caps.reads_images else 0.0
-            target = Target(renderer=renderer.name, capabilities=caps, budget=settings.prompt_budget,
-                            count_tokens=getattr(renderer, "count_tokens", None), previous_weight=previous)
-            llm = planner or await _llm_planner(settings)
-            service = WorldService(store, engine, outbox, target=target, limits=settings.limits,
-                                   planner=llm.plan if llm else plan, planner_blocks=llm is not None)
-            # Automatic anchoring only helps renderers that read images; the storyboard reads words.
-            if caps.reads_images and bool(settings.engine.get("auto_anchor", True)):
-                outbox.subscribe(service.on_panel_rendered)
-            log.info("worldloom ready: database %s, renderer %s, planner %s", settings.database, renderer.name,
-                     "llm" if llm else "rule")
-            try:
-                yield App(settings, store, engine, outbox, service)
-            finally:
-                await outbox.close()
-                if llm is not None:
-                    llm.close()
+                renderer = make_renderer(settings.renderer, settings.engine)
+            m = settings.moderation
+            # The image filter classifies every batch on the worker thread, right after it is drawn.
+            moderated = ModeratedRenderer(renderer, ImageClassifier(m.image_model, m.image_labels)) \
+                if m.image_model else None
+            engine = Engine(moderated or renderer, max_batch=settings.max_batch, per_user_cap=settings.per_user_cap,
+                            global_cap=settings.global_cap)
+            async with engine:
+                # Capabilities are final once the engine has loaded the renderer.
+                caps: Capabilities = renderer.capabilities
+                admin = AdminStore(store)
+                guard = Guard(admin, m, settings.quotas, words=words,
+                              classify=moderated.classifier.explicit if moderated else None,
+                              verdicts=moderated.take_verdict if moderated else None)
+                outbox = Outbox(store, engine, screen=guard.images)
+                outbox.watch(log_job)
+                previous = float(settings.engine.get("previous_panel_reference", 0.3)) if caps.reads_images else 0.0
+                target = Target(renderer=renderer.name, capabilities=caps, budget=settings.prompt_budget,
+                                count_tokens=getattr(renderer, "count_tokens", None), previous_weight=previous)
+                llm = planner or await _llm_planner(settings)
+                service = WorldService(store, engine, outbox, target=target, limits=settings.limits,
+                                       planner=llm.plan if llm else plan, planner_blocks=llm is not None, guard=guard)
+                # Automatic anchoring only helps renderers that read images; the storyboard reads words.
+                if caps.reads_images and bool(settings.engine.get("auto_anchor", True)):
+                    outbox.subscribe(service.on_panel_rendered)
+                log.info("worldloom ready: database %s, renderer %s, planner %s", settings.database, renderer.name,
+                         "llm" if llm else "rule")
+                try:
+                    yield App(settings, store, engine, outbox, service, guard, admin)
+                finally:
+                    await outbox.close()
+                    if llm is not None:
+                        llm.close()
+
+
+async def _word_filter(m: ModerationSettings) -> WordFilter | None:
+    """The built-in block list, plus the operator's file, less the allowed words; None when off."""
+    if not m.prompt_filter:
+        return None
+    extra: list[str] = []
+    if m.blocklist_file:
+        try:
+            extra = read_terms(await asyncio.to_thread(Path(m.blocklist_file).read_text, encoding="utf-8"))
+        except OSError as e:
+            raise ConfigError(f"[moderation] blocklist_file {m.blocklist_file}: {e.strerror or e}") from None
+    return WordFilter([*DEFAULT_BLOCKLIST, *extra], allow=m.allow_words)
 
 
 async def _llm_planner(settings: Settings) -> LLMPlanner | None:

@@ -1,4 +1,4 @@
-"""The `worldloom` command: demo, console (REPL or script) and run (the chat platforms)."""
+"""The `worldloom` command: demo, console (REPL or script), run (the chat platforms), backup and restore."""
 
 from __future__ import annotations
 
@@ -12,26 +12,36 @@ from importlib import resources
 from pathlib import Path
 
 from bot.app import open_app
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import SECRET_NAMES, ConfigError, Settings, load_settings
+from bot.logs import configure as configure_logging
 from bot.platforms.console import ConsolePlatform, stdin_lines
+from bot.public_settings import QuotaSettings
+from bot.store.backup import BadBackup, DatabaseInUse, backup, restore
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = load_settings(args.config)
     except ConfigError as e:
         print(f"worldloom: {e}", file=sys.stderr)
         return 2
+    # `run` logs what its [logging] section says; the local commands only warnings unless -v.
+    level = logging.INFO if args.verbose else logging.WARNING
+    if args.func is _run:
+        level = min(level, logging.getLevelName(settings.logging.level.upper()))
+    configure_logging(level, settings.logging.format, filter(None, map(Settings.secret, SECRET_NAMES)))
     if getattr(args, "renderer", None):
         settings.renderer = args.renderer
     if args.func in (_demo, _console):
-        # One person at a local keyboard or a script: chat rate limits would only refuse the story.
+        # One person at a local keyboard or a script: chat rate limits and daily quotas would only refuse the story.
         settings.limits = replace(settings.limits, renders_per_minute=0)
+        settings.quotas = QuotaSettings()
     try:
         return asyncio.run(args.func(args, settings))
+    except (ConfigError, DatabaseInUse) as e:
+        print(f"worldloom: {e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 
@@ -58,6 +68,13 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the configured chat platforms (Discord, Slack)")
     run.set_defaults(func=_run)
+
+    bak = sub.add_parser("backup", help="copy the database and its images into DIR, safely while the bot runs")
+    bak.add_argument("dir", help="folder for worldloom.db and blobs/ (made if missing)")
+    bak.set_defaults(func=_backup)
+    res = sub.add_parser("restore", help="put a folder made by `worldloom backup` back (the bot must be stopped)")
+    res.add_argument("dir", help="a folder made by `worldloom backup`")
+    res.set_defaults(func=_restore)
     return p
 
 
@@ -125,6 +142,28 @@ def _prepare_demo(out: Path, db: Path) -> str:
     out.mkdir(parents=True, exist_ok=True)
     _remove_db(db)
     return resources.files("bot").joinpath("demo/story.txt").read_text(encoding="utf-8")
+
+
+async def _backup(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        done = await asyncio.to_thread(backup, settings.database, args.dir)
+    except BadBackup as e:
+        print(f"worldloom: {e}", file=sys.stderr)
+        return 2
+    print(f"backed up {settings.database} to {done.database} (integrity {done.integrity}); "
+          f"{done.blobs} new image file(s), {done.blobs_total} in all")
+    return 0
+
+
+async def _restore(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        done = await asyncio.to_thread(restore, args.dir, settings.database)
+    except (BadBackup, DatabaseInUse) as e:
+        print(f"worldloom: {e}", file=sys.stderr)
+        return 2
+    print(f"restored {done.database} from {args.dir} (integrity {done.integrity}); "
+          f"{done.blobs} image file(s) put back, {done.blobs_total} in the backup")
+    return 0
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:

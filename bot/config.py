@@ -10,6 +10,14 @@ from typing import Any
 
 from bot.images import ImageLimits
 from bot.limits import Limits
+from bot.public_settings import (
+    LogSettings,
+    MetricsSettings,
+    ModerationSettings,
+    QuotaSettings,
+    SettingError,
+)
+from bot.public_settings import section as read_section
 
 SECRET_NAMES = ("DISCORD_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET")
 
@@ -32,6 +40,11 @@ class Settings:
     llm: dict[str, Any] = field(default_factory=dict)
     discord: dict[str, Any] = field(default_factory=dict)
     slack: dict[str, Any] = field(default_factory=dict)
+    moderation: ModerationSettings = field(default_factory=ModerationSettings)
+    quotas: QuotaSettings = field(default_factory=QuotaSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    logging: LogSettings = field(default_factory=LogSettings)
+    shutdown_seconds: float = 30.0  # SIGTERM: stop taking commands and exit within this
 
     @staticmethod
     def secret(name: str) -> str | None:
@@ -39,6 +52,10 @@ class Settings:
         if name not in SECRET_NAMES:
             raise KeyError(name)
         return os.environ.get(name) or None
+
+
+_PUBLIC: dict[str, type] = {"moderation": ModerationSettings, "quotas": QuotaSettings, "metrics": MetricsSettings,
+                            "logging": LogSettings}
 
 
 def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
@@ -58,8 +75,8 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
 
 def settings_from_dict(data: dict[str, Any]) -> Settings:
     main = dict(data.get("worldloom", {}))
-    unknown = set(main) - {"database", "renderer", "planner", "prompt_budget"}
-    unknown |= set(data) - {"worldloom", "limits", "engine", "llm", "discord", "slack"}
+    unknown = set(main) - {"database", "renderer", "planner", "prompt_budget", "shutdown_seconds"}
+    unknown |= set(data) - {"worldloom", "limits", "engine", "llm", "discord", "slack", *_PUBLIC}
     if unknown:
         raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
     lim = dict(data.get("limits", {}))
@@ -71,6 +88,10 @@ def settings_from_dict(data: dict[str, Any]) -> Settings:
     engine_keys = {"max_batch", "per_user_cap", "global_cap"}
     queue = {k: lim.pop(k) for k in list(lim) if k in engine_keys}
     try:
+        public = {key: read_section(cls, key, dict(data.get(key, {}))) for key, cls in _PUBLIC.items()}
+    except SettingError as e:
+        raise ConfigError(str(e)) from None
+    try:
         limits = Limits(image=image, **lim)
         return Settings(
             database=str(main.get("database", Settings.database)),
@@ -78,7 +99,8 @@ def settings_from_dict(data: dict[str, Any]) -> Settings:
             planner=str(main.get("planner", Settings.planner)),
             prompt_budget=int(main.get("prompt_budget", Settings.prompt_budget)),
             limits=limits, engine=dict(data.get("engine", {})), llm=dict(data.get("llm", {})),
-            discord=dict(data.get("discord", {})), slack=dict(data.get("slack", {})), **queue,
+            discord=dict(data.get("discord", {})), slack=dict(data.get("slack", {})), **queue, **public,
+            shutdown_seconds=float(main.get("shutdown_seconds", Settings.shutdown_seconds)),
         )
     except TypeError as e:
         raise ConfigError(f"unknown setting: {e}") from None
