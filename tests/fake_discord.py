@@ -139,12 +139,20 @@ class FakeDiscord(FakeDiscordDriver):
         self.channels[TEXT_CHANNEL_ID] = payloads.guild_channel(TEXT_CHANNEL_ID, 0, "stories", 1)
         self.channels[FORUM_CHANNEL_ID] = payloads.forum_channel(FORUM_CHANNEL_ID, "story-forum", 2)
 
-    def add_user(self, name: str, *, moderator: bool = False) -> int:
-        """A guild member; moderators hold a role with Manage Threads. Returns the user id."""
+    def add_user(self, name: str, *, moderator: bool = False, admin: bool = False) -> int:
+        """A guild member; moderators hold a role with Manage Threads, admins one with Manage Server.
+        Returns the user id."""
         uid = 1500000000000000000 + len(self.users)
         self.users[uid] = payloads.user(uid, name)
-        self.members[uid] = payloads.member(self.users[uid], moderator=moderator)
+        self.members[uid] = payloads.member(self.users[uid], moderator=moderator, admin=admin)
         return uid
+
+    def add_channel(self, name: str, *, nsfw: bool = False) -> int:
+        """Another text channel (before the bot connects: it arrives with GUILD_CREATE); nsfw marks it
+        age-restricted."""
+        cid = self.snowflake()
+        self.channels[cid] = {**payloads.guild_channel(cid, 0, name, len(self.channels) + 1), "nsfw": nsfw}
+        return cid
 
     def add_thread(self, name: str, *, parent: int = TEXT_CHANNEL_ID, archived: bool = False,
                    locked: bool = False, owner: int | None = None) -> int:

@@ -134,6 +134,12 @@ class SlackPlatform:
         host, port = self._runner.addresses[0][:2]
         return str(host), int(port)
 
+    async def connected(self) -> bool:
+        """For /readyz: the Socket Mode connection is up, or the HTTP server listens."""
+        if self._socket is not None:
+            return bool(await self._socket.client.is_connected())
+        return self._runner is not None and bool(self._runner.addresses)
+
     async def close(self) -> None:
         """Stops taking requests, finishes the work in hand (cut off after a grace period), closes."""
         if self._socket is not None:
@@ -381,7 +387,7 @@ class SlackPlatform:
         profile = user.get("profile") or {}
         name = profile.get("display_name") or profile.get("real_name") or user.get("name") or user_id
         admin = bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
-        return Actor(PLATFORM, user_id, name, admin)
+        return Actor(PLATFORM, user_id, name, admin, manages_server=admin)
 
     async def _attachments(self, ask: _Ask, place: Place, command: c.Command,
                            files: list[dict[str, Any]]) -> list[Attachment]:
