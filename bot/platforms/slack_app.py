@@ -134,6 +134,11 @@ class SlackPlatform:
         host, port = self._runner.addresses[0][:2]
         return str(host), int(port)
 
+    @property
+    def errors(self) -> int:
+        """Requests whose handling failed since the start (metrics)."""
+        return self._pool.failures
+
     async def connected(self) -> bool:
         """For /readyz: the Socket Mode connection is up, or the HTTP server listens."""
         if self._socket is not None:
