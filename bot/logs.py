@@ -64,12 +64,22 @@ class RedactingFormatter(logging.Formatter):
 
 
 class _Ours(logging.StreamHandler):  # type: ignore[type-arg]
-    """Marks the handler `configure` installed, so configuring again replaces it."""
+    """The handler `configure` installs (configuring again replaces it). Without a stream of its own
+    it writes to whatever sys.stderr is at the time, as print() does."""
+
+    def __init__(self, stream: TextIO | None) -> None:
+        super().__init__(stream)
+        self._follow_stderr = stream is None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._follow_stderr:
+            self.stream = sys.stderr
+        super().emit(record)
 
 
 def configure(level: str | int, fmt: str, secrets: Iterable[str], stream: TextIO | None = None) -> logging.Handler:
     """Sends every log record to `stream` (stderr) as text or JSON lines, secrets redacted."""
-    handler = _Ours(stream or sys.stderr)
+    handler = _Ours(stream)
     inner = JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT)
     handler.setFormatter(RedactingFormatter(inner, secrets))
     root = logging.getLogger()

@@ -130,8 +130,11 @@ def restore(folder: str | os.PathLike[str], db: str | os.PathLike[str]) -> Copie
     saved = source / DB_NAME
     if not saved.is_file():
         raise BadBackup(f"{source} holds no {DB_NAME}: is it a folder made by `worldloom backup`?")
-    with closing(sqlite3.connect(f"file:{saved}?mode=ro", uri=True)) as check:
-        integrity = _integrity(check)
+    try:
+        with closing(sqlite3.connect(f"file:{saved}?mode=ro", uri=True)) as check:
+            integrity = _integrity(check)
+    except sqlite3.DatabaseError as e:
+        raise BadBackup(f"{saved} is not a readable database: {e}") from None
     if integrity != "ok":
         raise BadBackup(f"{saved} failed its integrity check: {integrity}")
     with _locked(target, exclusive=True):
