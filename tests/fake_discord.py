@@ -83,6 +83,7 @@ class FakeDiscord(FakeDiscordDriver):
         self._sockets: set[web.WebSocketResponse] = set()
         self._changed = asyncio.Condition()
         self._limits: list[_RateLimit] = []
+        self._failures: list[tuple[str, re.Pattern[str], int, int, str]] = []
         self._runner: web.AppRunner | None = None
         self.port = 0
         self._table = self._routes()
@@ -190,6 +191,10 @@ class FakeDiscord(FakeDiscordDriver):
         """The next matching request gets a 429 (with a Via header, as Discord's edge sends)."""
         self._limits.append(_RateLimit(method, path_regex, retry_after, is_global))
 
+    def fail_once(self, method: str, path_regex: str, status: int, message: str, code: int = 0) -> None:
+        """The next matching request gets this error (a Discord error body with `message`)."""
+        self._failures.append((method, re.compile(path_regex), status, code, message))
+
     def expire_token(self, ix: FakeInteraction) -> None:
         """Makes the interaction's token as dead as it is after 15 minutes."""
         ix.expired = True
@@ -268,7 +273,7 @@ class FakeDiscord(FakeDiscordDriver):
             self.violations += self.spec.check(request.method, path, rec.query, request.content_type or "",
                                                body, list(files), auth, self.token)
         try:
-            response = self._limited(rec) or await self._route(rec)
+            response = self._limited(rec) or self._failed(rec) or await self._route(rec)
         except _Refused as e:
             response = _json(e.status, {"message": e.message, "code": e.code})
         except Exception as e:  # a bug in the fake: make it loud in the test, not a hang
@@ -315,6 +320,14 @@ class FakeDiscord(FakeDiscordDriver):
                                     "X-RateLimit-Bucket": "fake-bucket"})
                 return _json(429, {"message": "You are being rate limited.", "retry_after": lim.retry_after,
                                    "global": lim.is_global}, headers)
+        return None
+
+    def _failed(self, rec: Request) -> web.Response | None:
+        for failure in self._failures:
+            method, pattern, status, code, message = failure
+            if method == rec.method and pattern.search(rec.path):
+                self._failures.remove(failure)
+                return _json(status, {"message": message, "code": code})
         return None
 
     async def _route(self, rec: Request) -> web.Response:
