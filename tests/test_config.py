@@ -18,6 +18,8 @@ def test_the_example_config_loads_with_the_defaults() -> None:
                                                                     d.prompt_budget)
     assert (s.max_batch, s.per_user_cap, s.global_cap) == (d.max_batch, d.per_user_cap, d.global_cap)
     assert s.limits == d.limits
+    assert (s.moderation, s.quotas, s.metrics, s.logging, s.shutdown_seconds) == (
+        d.moderation, d.quotas, d.metrics, d.logging, d.shutdown_seconds)
     assert s.slack["mode"] == "socket" and s.discord["thread_type"] == "public"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
@@ -16,6 +17,7 @@ from bot.config import ConfigError, Settings, settings_from_dict
 from bot.context import Actor, Attachment, Place, Reply
 from bot.grammar import parse
 from bot.guard import BLOCKED_WORDS, Refusal, prompt_texts, world_texts
+from bot.limits import Limits
 from bot.public_settings import ModerationSettings, QuotaSettings
 from engine.events import CharacterRegistered, Record, WorldCreated, fold
 from tests.conftest import ADA, BEN
@@ -39,8 +41,9 @@ async def app(tmp_path: Path) -> AsyncIterator[App]:
         yield app
 
 
-def opened(db: Path, quotas: QuotaSettings | None = None, **moderation: Any) -> AbstractAsyncContextManager[App]:
-    return open_app(Settings(database=str(db), quotas=quotas or QuotaSettings(),
+def opened(db: Path, quotas: QuotaSettings | None = None, limits: Limits | None = None,
+           **moderation: Any) -> AbstractAsyncContextManager[App]:
+    return open_app(Settings(database=str(db), quotas=quotas or QuotaSettings(), limits=limits or Limits(),
                              moderation=ModerationSettings(**moderation)))
 
 
@@ -297,3 +300,13 @@ def test_settings_sections_are_checked() -> None:
                          ({"logging": {"format": "xml"}}, "json")):
         with pytest.raises(ConfigError, match=message):
             settings_from_dict(bad)
+
+
+async def test_concurrent_panels_never_pass_the_quota(tmp_path: Path) -> None:
+    async with opened(tmp_path / "w.db", QuotaSettings(panels_per_day=3), Limits(renders_per_minute=0)) as app:
+        places = [replace(PLACE, thread=f"t{i}") for i in range(10)]
+        for p in places:
+            await say(app, "/world new Pier", place=p)
+        replies = await asyncio.gather(*(app.service.execute_text("/continue wave", ADA, p) for p in places))
+        assert sum(not r.error for r in replies) == 3
+        assert all("your 3 panels" in r.text for r in replies if r.error)
