@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
@@ -25,12 +25,14 @@ from bot.public_settings import ModerationSettings
 from bot.service import WorldService
 from bot.store import AdminStore, Store
 from bot.store.backup import holding
+from engine.build import build_engine, split_settings
 from engine.compose import Target
 from engine.jobs import Capabilities, Renderer
 from engine.moderation.images import ImageClassifier, ModeratedRenderer
 from engine.moderation.words import DEFAULT_BLOCKLIST, WordFilter, read_terms
 from engine.planner import plan
 from engine.queue import Engine
+from engine.renderers.registry import make_renderer
 
 if TYPE_CHECKING:
     from engine.llm_planner import LLMPlanner
@@ -88,36 +90,47 @@ async def open_app(settings: Settings, renderer: Renderer | None = None,
                    planner: LLMPlanner | None = None) -> AsyncIterator[App]:
     """Opens the database, starts the engine, builds the service; closes them in reverse order."""
     words = await _word_filter(settings.moderation)
+    m = settings.moderation
+    # The image filter: on the local worker it classifies every batch right after it is drawn; with
+    # render workers on Ray the bot classifies each rendered image off the event loop instead.
+    classifier = ImageClassifier(m.image_model, m.image_labels) if m.image_model else None
     # Held while the app runs: `worldloom restore` refuses to overwrite a database in use.
     with holding(settings.database):
         async with Store.open(settings.database) as store:
-            if renderer is None:
-                from engine.renderers.registry import make_renderer
-
-                renderer = make_renderer(settings.renderer, settings.engine)
-            m = settings.moderation
-            # The image filter classifies every batch on the worker thread, right after it is drawn.
-            moderated = ModeratedRenderer(renderer, ImageClassifier(m.image_model, m.image_labels)) \
-                if m.image_model else None
-            engine = Engine(moderated or renderer, max_batch=settings.max_batch, per_user_cap=settings.per_user_cap,
-                            global_cap=settings.global_cap)
+            caps_kw = {"max_batch": settings.max_batch, "per_user_cap": settings.per_user_cap,
+                       "global_cap": settings.global_cap}
+            try:  # the local worker thread, or render workers on Ray ([engine] backend)
+                if renderer is None:
+                    chosen, renderer_settings = split_settings(settings.engine)
+                    if chosen.backend == "local":
+                        renderer = make_renderer(settings.renderer, renderer_settings)
+                moderated = ModeratedRenderer(renderer, classifier) if renderer is not None and classifier else None
+                engine = Engine(moderated or renderer, **caps_kw) if renderer is not None else \
+                    build_engine(settings.renderer, settings.engine, **caps_kw)
+            except ValueError as e:
+                raise ConfigError(str(e)) from None
             async with engine:
-                # Capabilities are final once the engine has loaded the renderer.
+                # Capabilities are final once the engine has loaded the renderer (on Ray: a stand-in for it).
+                renderer = engine.renderer
                 caps: Capabilities = renderer.capabilities
+                # reference_mode = "off": no reference images at all, whichever the model (and no anchoring).
+                references = caps.reads_images and str(settings.engine.get("reference_mode", "")) != "off"
+                if not references:
+                    caps = replace(caps, max_references=0)
                 admin = AdminStore(store)
                 guard = Guard(admin, m, settings.quotas, words=words,
-                              classify=moderated.classifier.explicit if moderated else None,
+                              classify=classifier.explicit if classifier else None,
                               verdicts=moderated.take_verdict if moderated else None)
                 outbox = Outbox(store, engine, screen=guard.images)
                 outbox.watch(log_job)
-                previous = float(settings.engine.get("previous_panel_reference", 0.3)) if caps.reads_images else 0.0
+                previous = float(settings.engine.get("previous_panel_reference", 0.3)) if references else 0.0
                 target = Target(renderer=renderer.name, capabilities=caps, budget=settings.prompt_budget,
                                 count_tokens=getattr(renderer, "count_tokens", None), previous_weight=previous)
                 llm = planner or await _llm_planner(settings)
                 service = WorldService(store, engine, outbox, target=target, limits=settings.limits,
                                        planner=llm.plan if llm else plan, planner_blocks=llm is not None, guard=guard)
                 # Automatic anchoring only helps renderers that read images; the storyboard reads words.
-                if caps.reads_images and bool(settings.engine.get("auto_anchor", True)):
+                if references and bool(settings.engine.get("auto_anchor", True)):
                     outbox.subscribe(service.on_panel_rendered)
                 log.info("worldloom ready: database %s, renderer %s, planner %s", settings.database, renderer.name,
                          "llm" if llm else "rule")
@@ -127,6 +140,8 @@ async def open_app(settings: Settings, renderer: Renderer | None = None,
                     await outbox.close()
                     if llm is not None:
                         llm.close()
+                    if classifier is not None and moderated is None:
+                        classifier.close()
 
 
 async def _word_filter(m: ModerationSettings) -> WordFilter | None:

@@ -50,7 +50,7 @@ class ShowHistory(Command):
 
 @dataclass(frozen=True)
 class ExportWorld(Command):
-    pass
+    format: str = "world"  # "world" (the world file) | "pdf" | "cbz" (the comic)
 
 
 @dataclass(frozen=True)
@@ -118,6 +118,24 @@ class Reroll(Command):
 
 
 @dataclass(frozen=True)
+class EditPanel(Command):
+    """A new take of a drawn panel with a change: "make her scarf red"."""
+
+    panel: int = 0
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class MakePages(Command):
+    """The world's panels (first..last, current takes) on comic pages."""
+
+    first: int | None = None
+    last: int | None = None
+    layout: str = "auto"
+    title: str = ""
+
+
+@dataclass(frozen=True)
 class Undo(Command):
     pass
 
@@ -159,7 +177,7 @@ class AdminAudit(Command):
     pass
 
 
-RENDER_COMMANDS = (Imagine, ContinueStory, Reroll)
+RENDER_COMMANDS = (Imagine, ContinueStory, Reroll, EditPanel)
 
 
 # ---------------------------------------------------------------- specs
@@ -170,11 +188,13 @@ class Option:
     """One `--option`: how its value is read and the line /help shows for it."""
 
     name: str
-    kind: str  # "words" (up to the next option) | "token" | "name" (repeatable) | "flag" | "int" | "ar"
+    kind: str  # "words" (up to the next option) | "token" | "name" (repeatable) | "flag" | "int" | "ar" | "choice"
     help: str
     range: tuple[int, int] | None = None  # for "int"
     metavar: str = ""
     may_be_empty: bool = False  # "--style" alone means no style (generated scripts write it that way)
+    choices: tuple[str, ...] = ()  # for "choice"
+    shorthand: bool = False  # each choice may be typed as a flag of its own: "--pdf" for "--format pdf"
 
 
 OPTIONS: dict[str, Option] = {o.name: o for o in (
@@ -193,6 +213,11 @@ OPTIONS: dict[str, Option] = {o.name: o for o in (
     Option("time", "words", "time of day: dawn, noon, night ...", metavar="T"),
     Option("light", "words", "lighting: candlelit, harsh neon ...", metavar="L"),
     Option("weather", "words", "rain, fog, clear ...", metavar="W"),
+    Option("layout", "choice", "auto keeps each panel's shape, grid, strip (one a row), manga (right to left)",
+           metavar="auto|grid|strip|manga", choices=("auto", "grid", "strip", "manga")),
+    Option("title", "words", "the title on page one (default: the world's)", metavar="TEXT"),
+    Option("format", "choice", "world file (default), or the comic as a PDF or CBZ", metavar="world|pdf|cbz",
+           choices=("world", "pdf", "cbz"), shorthand=True),
 )}
 
 
@@ -200,7 +225,8 @@ def option_help(name: str) -> str:
     """`--seed N          0-4294967295, the same seed ...`: one aligned line of /help."""
     o = OPTIONS[name]
     head = f"--{o.name} {o.metavar}".rstrip()
-    return f"{head:<17} {o.help}"
+    also = f" (or {', '.join('--' + c for c in o.choices)})" if o.shorthand else ""
+    return f"{head:<17} {o.help}{also}"
 
 
 @dataclass(frozen=True)
@@ -210,7 +236,8 @@ class Parsed:
     text: str = ""  # every word that is not an option (for args "text", "title", "path")
     name: str | None = None  # NAME or LOCATION (args "name", "location")
     rest: str = ""  # the words after NAME or LOCATION
-    panel: int | None = None  # args "panel" and "panel?"
+    panel: int | None = None  # args "panel", "panel?" and "panel text"
+    span: tuple[int | None, int | None] = (None, None)  # args "range": FROM-TO, either end open
     topic: str | None = None  # args "topic"
     options: dict[str, Any] = field(default_factory=dict)  # converted option values
     aliases: tuple[str, ...] = ()
@@ -224,8 +251,8 @@ class Parsed:
 @dataclass(frozen=True)
 class Spec:
     """How a command is typed and built. `args` says how the words that are not options are read:
-    none | text | text! (required) | title | path | panel | panel? | name | location | topic |
-    user (@USER and words after it) | user count (@USER N)."""
+    none | text | text! (required) | title | path | panel | panel? | panel text (PANEL then required
+    words) | range (FROM-TO) | name | location | topic | user (@USER and words after it) | user count (@USER N)."""
 
     name: str  # "continue", "world new"
     usage: str
@@ -257,8 +284,8 @@ SPECS: tuple[Spec, ...] = (
          lambda p: ShowWorld(), ShowWorld),
     Spec("world history", "/world history", "who changed what, newest last", "none",
          lambda p: ShowHistory(), ShowHistory),
-    Spec("world export", "/world export", "download the world as a file", "none", lambda p: ExportWorld(),
-         ExportWorld),
+    Spec("world export", "/world export [--pdf | --cbz]", "download the world as a file, or the comic as PDF/CBZ",
+         "none", lambda p: ExportWorld(format=p.options.get("format", "world")), ExportWorld, ("format",)),
     Spec("world import", "/world import [PATH]", "load a world file (chat: attach it)", "path",
          lambda p: ImportWorld(path=p.text or None), ImportWorld, needs_world=False),
     Spec("world branch", "/world branch PANEL", "a new world from the story up to PANEL", "panel",
@@ -288,6 +315,15 @@ SPECS: tuple[Spec, ...] = (
          details="Whoever was in frame stays unless the words say otherwise."),
     Spec("reroll", "/reroll [PANEL]", "draw the last panel (or PANEL) again, new seed", "panel?",
          lambda p: Reroll(panel=p.panel), Reroll),
+    Spec("edit", "/edit PANEL TEXT", "change a drawn panel: a new take of it", "panel text",
+         lambda p: EditPanel(panel=p.panel or 0, text=p.text), EditPanel,
+         details='"/edit 3 make her scarf red", "/edit 5 remove the lantern". Editing the latest panel changes '
+                 "the world from then on; editing an older one changes only that take."),
+    Spec("page", "/page [FROM-TO] [--layout auto|grid|strip|manga] [--title TEXT]",
+         "put the panels on comic pages, speech in balloons", "range",
+         lambda p: MakePages(first=p.span[0], last=p.span[1], layout=p.options.get("layout", "auto"),
+                             title=p.options.get("title", "")), MakePages, ("layout", "title"),
+         details='Quoted words are speech: /continue Mira whispers "Who\'s there?" gives Mira a balloon.'),
     Spec("undo", "/undo", "take back the last command in this world", "none", lambda p: Undo(), Undo),
     Spec("why", "/why [PANEL]", "show what went into the last panel's prompt", "panel?",
          lambda p: Why(panel=p.panel), Why),

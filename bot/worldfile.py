@@ -23,7 +23,7 @@ from engine.events import Record, event_from_json, event_to_json, fold
 from engine.world import ImageRef
 
 FORMAT = "worldloom.world"
-VERSION = 1
+VERSION = 2  # 2: panel_edited events, panels' prompt_notes
 SCHEMA_PATH = Path(__file__).resolve().parent / "world-format.schema.json"
 MAX_FILE_BYTES = 64 * 1024 * 1024
 

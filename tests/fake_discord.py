@@ -2,7 +2,9 @@
 
 The real discord.py client connects to it (patch `discord.http.Route.BASE` to `fake.api_base` and
 `DiscordWebSocket.DEFAULT_GATEWAY` to `fake.gateway_url`). It keeps a small model of one guild
-(a text channel, a forum channel, threads, messages, members) and records every REST request.
+(a text channel, a forum channel, threads, messages, members; `add_second_guild()` adds another)
+and records every REST request. With `shards = N` it serves N gateway shards: each IDENTIFY names
+its shard, gets the guilds Discord's formula gives it, and only their events.
 Each request is checked against the official OpenAPI description of the Discord HTTP API
 (method, path template, path and query parameters, JSON or `payload_json` body, bot token) and
 against the Discord rules the description does not carry (3-second acknowledgement, one
@@ -12,7 +14,7 @@ Anything wrong lands in `fake.violations`; tests assert it stays empty.
 Helpers inject gateway events: `slash(...)`, `press(...)` (buttons and selects), `submit_modal(...)`,
 `autocomplete(...)`; `wait_for_request(...)` and `wait_for(...)` wait with a deadline, never a sleep.
 
-What is deliberately not modelled: sharding, RESUME after a dropped socket, voice, presences,
+What is deliberately not modelled: RESUME after a dropped socket, voice, presences,
 audit logs, per-route rate-limit headers (429s are injected on demand with `rate_limit_once`).
 
 Companions: tests/fake_discord_spec.py (the OpenAPI check), tests/fake_discord_payloads.py (ids,
@@ -38,6 +40,8 @@ from tests.fake_discord_payloads import (
     BOT_ID,
     FORUM_CHANNEL_ID,
     GUILD_ID,
+    SECOND_CHANNEL_ID,
+    SECOND_GUILD_ID,
     TEXT_CHANNEL_ID,
     FakeInteraction,
     Request,
@@ -62,8 +66,10 @@ class _RateLimit:
 class FakeDiscord(FakeDiscordDriver):
     """A Discord-compatible server for one guild; `await start()`, use, `await stop()`."""
 
-    def __init__(self, token: str = "test-bot-token", *, validate: bool = True) -> None:
+    def __init__(self, token: str = "test-bot-token", *, validate: bool = True, shards: int = 1) -> None:
         self.token = token
+        self.shards = shards  # what GET /gateway/bot recommends
+        self.guilds: dict[int, str] = {GUILD_ID: "Story Club"}
         self.spec = openapi() if validate else None
         self.requests: list[Request] = []
         self.violations: list[str] = []
@@ -80,7 +86,7 @@ class FakeDiscord(FakeDiscordDriver):
         self.identified: list[dict[str, Any]] = []
         self._ids = itertools.count(1)
         self._seq = itertools.count(1)
-        self._sockets: set[web.WebSocketResponse] = set()
+        self._sockets: dict[web.WebSocketResponse, tuple[int, int]] = {}  # socket -> (shard, shard count)
         self._changed = asyncio.Condition()
         self._limits: list[_RateLimit] = []
         self._failures: list[tuple[str, re.Pattern[str], int, int, str]] = []
@@ -125,7 +131,7 @@ class FakeDiscord(FakeDiscordDriver):
 
     def config(self, **extra: Any) -> dict[str, Any]:
         """A [discord] config section pointing the bot at this server."""
-        return {"api_base": self.api_base, "gateway_url": self.gateway_url, "guild_ids": [GUILD_ID],
+        return {"api_base": self.api_base, "gateway_url": self.gateway_url, "guild_ids": list(self.guilds),
                 "guild_ready_timeout": 0.05, **extra}
 
     # ------------------------------------------------------------ the model
@@ -139,6 +145,12 @@ class FakeDiscord(FakeDiscordDriver):
         self.users[BOT_ID] = self.bot_user
         self.channels[TEXT_CHANNEL_ID] = payloads.guild_channel(TEXT_CHANNEL_ID, 0, "stories", 1)
         self.channels[FORUM_CHANNEL_ID] = payloads.forum_channel(FORUM_CHANNEL_ID, "story-forum", 2)
+
+    def add_second_guild(self) -> tuple[int, int]:
+        """Another guild (on the other shard of two) with a text channel; returns (guild id, channel id)."""
+        self.guilds[SECOND_GUILD_ID] = "Second Story Club"
+        self.channels[SECOND_CHANNEL_ID] = payloads.guild_channel(SECOND_CHANNEL_ID, 0, "tales", 1, SECOND_GUILD_ID)
+        return SECOND_GUILD_ID, SECOND_CHANNEL_ID
 
     def add_user(self, name: str, *, moderator: bool = False, admin: bool = False) -> int:
         """A guild member; moderators hold a role with Manage Threads, admins one with Manage Server.
@@ -180,9 +192,11 @@ class FakeDiscord(FakeDiscordDriver):
         return [m for m in self.messages.values() if m["attachments"] and m["author"]["id"] == str(BOT_ID)
                 and not m.get("webhook_id") and (channel_id is None or m["channel_id"] == str(channel_id))]
 
-    def guild_payload(self) -> dict[str, Any]:
-        return payloads.guild(self.bot_user, list(self.members.values()), list(self.channels.values()),
-                              self.threads())
+    def guild_payload(self, guild_id: int = GUILD_ID) -> dict[str, Any]:
+        mine = [c for c in self.channels.values() if c.get("guild_id") == str(guild_id)]
+        return payloads.guild(self.bot_user, list(self.members.values()), mine,
+                              [c for c in self.threads() if c.get("guild_id") == str(guild_id)], guild_id,
+                              self.guilds[guild_id])
 
     # ------------------------------------------------------------ injected failures
 
@@ -202,15 +216,17 @@ class FakeDiscord(FakeDiscordDriver):
     # ------------------------------------------------------------ gateway
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        """Sends a gateway event on the shard of its guild (DMs and guildless events: shard 0)."""
         frame = {"op": 0, "t": event, "s": next(self._seq), "d": data}
-        for ws in list(self._sockets):
-            if not ws.closed:
+        guild = int(data.get("guild_id") or 0)
+        for ws, (shard, count) in list(self._sockets.items()):
+            if not ws.closed and (payloads.shard_of(guild, count) if guild else 0) == shard:
                 await ws.send_str(json.dumps(frame))
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
-        self._sockets.add(ws)
+        self._sockets[ws] = (0, 1)
         try:
             await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 41250}}))
             async for msg in ws:
@@ -222,7 +238,7 @@ class FakeDiscord(FakeDiscordDriver):
                 elif data["op"] == 2:
                     await self._identify(ws, data["d"])
         finally:
-            self._sockets.discard(ws)
+            self._sockets.pop(ws, None)
         return ws
 
     async def _identify(self, ws: web.WebSocketResponse, d: dict[str, Any]) -> None:
@@ -233,10 +249,15 @@ class FakeDiscord(FakeDiscordDriver):
         for bit, name in PRIVILEGED_INTENTS.items():
             if d.get("intents", 0) & bit:
                 self.violations.append(f"IDENTIFY asks for the privileged intent {name}")
-        ready = payloads.ready(self.bot_user, len(self.identified), self.gateway_url)
+        shard, count = d.get("shard") or (0, 1)
+        self._sockets[ws] = (shard, count)
+        mine = tuple(g for g in self.guilds if payloads.shard_of(g, count) == shard)
+        ready = payloads.ready(self.bot_user, len(self.identified), self.gateway_url, mine,
+                               [shard, count] if "shard" in d else None)
         await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": next(self._seq), "d": ready}))
-        await ws.send_str(json.dumps({"op": 0, "t": "GUILD_CREATE", "s": next(self._seq),
-                                      "d": self.guild_payload()}))
+        for guild_id in mine:
+            await ws.send_str(json.dumps({"op": 0, "t": "GUILD_CREATE", "s": next(self._seq),
+                                          "d": self.guild_payload(guild_id)}))
 
     # ------------------------------------------------------------ CDN
 
@@ -342,6 +363,7 @@ class FakeDiscord(FakeDiscordDriver):
     def _routes(self) -> list[tuple[str, re.Pattern[str], Callable[..., Any]]]:
         table: list[tuple[str, str, Callable[..., Any]]] = [
             ("GET", r"/users/@me", self._me),
+            ("GET", r"/gateway/bot", self._gateway_bot),
             ("GET", r"/oauth2/applications/@me", self._application),
             ("PUT", r"/applications/(?P<app>\d+)/commands", self._put_commands),
             ("PUT", r"/applications/(?P<app>\d+)/guilds/(?P<guild>\d+)/commands", self._put_commands),
@@ -360,6 +382,12 @@ class FakeDiscord(FakeDiscordDriver):
 
     async def _no_content(self, rec: Request, **_: str) -> web.Response:
         return web.Response(status=204)
+
+    async def _gateway_bot(self, rec: Request) -> web.Response:
+        # AutoShardedClient asks how many shards to run and how many may IDENTIFY at once.
+        return _json(200, {"url": self.gateway_url, "shards": self.shards, "session_start_limit": {
+            "total": 1000, "remaining": 1000 - len(self.identified), "reset_after": 86400000,
+            "max_concurrency": 16}})
 
     async def _me(self, rec: Request) -> web.Response:
         if rec.headers.get("Authorization") != f"Bot {self.token}":
@@ -477,16 +505,17 @@ class FakeDiscord(FakeDiscordDriver):
         parent = self._channel(int(cid))
         body = rec.json or {}
         tid = self.snowflake()
+        guild_id = int(parent["guild_id"])
         if parent["type"] == 15:
             thread = payloads.thread(tid, body["name"], int(cid), 11, BOT_ID,
-                                  auto_archive=body.get("auto_archive_duration") or 1440)
+                                  auto_archive=body.get("auto_archive_duration") or 1440, guild_id=guild_id)
             self.channels[tid] = thread
             first = self._new_message(tid, body.get("message") or {}, rec.files, message_id=tid)
             response = {**thread, "message": first}
         elif parent["type"] == 0:
             ttype = body.get("type") or 12  # like Discord: no type means a private thread
             thread = payloads.thread(tid, body["name"], int(cid), ttype, BOT_ID,
-                                  auto_archive=body.get("auto_archive_duration") or 1440)
+                                  auto_archive=body.get("auto_archive_duration") or 1440, guild_id=guild_id)
             self.channels[tid] = thread
             response = thread
         else:
@@ -526,10 +555,11 @@ class FakeDiscord(FakeDiscordDriver):
         self._check_content(body)
         mid = message_id or self.snowflake()
         ix_user = self.users[interaction.user_id] if interaction is not None else None
-        msg = payloads.message(mid, channel_id, body, self.bot_user, flags, interaction, ix_user)
+        channel = self.channels.get(channel_id)
+        guild_id = int(channel["guild_id"]) if channel and channel.get("guild_id") else GUILD_ID
+        msg = payloads.message(mid, channel_id, body, self.bot_user, flags, interaction, ix_user, guild_id)
         msg["attachments"] = self._attachments(body, files)
         self.messages[mid] = msg
-        channel = self.channels.get(channel_id)
         if channel is not None and "message_count" in channel:
             channel["message_count"] += 1
             channel["total_message_sent"] += 1

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tests import fake_discord_payloads as payloads
-from tests.fake_discord_payloads import GUILD_ID, FakeInteraction, Request
+from tests.fake_discord_payloads import FakeInteraction, Request
 
 
 class FakeDiscordDriver:
@@ -130,7 +130,7 @@ class FakeDiscordDriver:
         resolved: dict[str, Any] = {}
         cmd, options = self._options(command, values, None, resolved)
         payload["data"] = {"id": cmd["id"], "name": cmd["name"], "type": 1, "options": options,
-                           "guild_id": str(GUILD_ID)}
+                           "guild_id": payload["guild_id"]}
         if resolved:
             payload["data"]["resolved"] = resolved
         return await self._inject(payload)

@@ -14,9 +14,12 @@ from typing import Any
 
 APP_ID = 1100000000000000001
 BOT_ID = APP_ID
-GUILD_ID = 1200000000000000001
+GUILD_ID = 1200000000000000001  # on shard 1 of 2: (id >> 22) % 2
 TEXT_CHANNEL_ID = 1300000000000000001
 FORUM_CHANNEL_ID = 1300000000000000002
+# A second guild, for sharding: on shard 0 of 2.
+SECOND_GUILD_ID = 1200000000004194305
+SECOND_CHANNEL_ID = 1300000000000000003
 MOD_ROLE_ID = 1400000000000000001
 ADMIN_ROLE_ID = 1400000000000000002
 ATTACHMENT_LIMIT = 10 * 1024 * 1024
@@ -101,8 +104,13 @@ def member(person: dict[str, Any], *, moderator: bool = False, admin: bool = Fal
             "communication_disabled_until": None}
 
 
-def guild_channel(cid: int, ctype: int, name: str, position: int) -> dict[str, Any]:
-    return {"id": str(cid), "type": ctype, "guild_id": str(GUILD_ID), "name": name, "position": position,
+def shard_of(guild_id: int, shards: int) -> int:
+    """The shard that carries a guild's events (Discord's formula)."""
+    return (guild_id >> 22) % shards
+
+
+def guild_channel(cid: int, ctype: int, name: str, position: int, guild_id: int = GUILD_ID) -> dict[str, Any]:
+    return {"id": str(cid), "type": ctype, "guild_id": str(guild_id), "name": name, "position": position,
             "permission_overwrites": [], "nsfw": False, "parent_id": None, "topic": None,
             "rate_limit_per_user": 0, "last_message_id": None, "flags": 0,
             "default_auto_archive_duration": 1440, "default_thread_rate_limit_per_user": 0}
@@ -114,8 +122,8 @@ def forum_channel(cid: int, name: str, position: int) -> dict[str, Any]:
 
 
 def thread(tid: int, name: str, parent: int, ttype: int, owner: int, archived: bool = False,
-           locked: bool = False, auto_archive: int = 1440) -> dict[str, Any]:
-    return {"id": str(tid), "type": ttype, "guild_id": str(GUILD_ID), "parent_id": str(parent),
+           locked: bool = False, auto_archive: int = 1440, guild_id: int = GUILD_ID) -> dict[str, Any]:
+    return {"id": str(tid), "type": ttype, "guild_id": str(guild_id), "parent_id": str(parent),
             "name": name, "owner_id": str(owner), "message_count": 0, "member_count": 1,
             "total_message_sent": 0, "rate_limit_per_user": 0, "flags": 0, "last_message_id": None,
             "thread_metadata": {"archived": archived, "auto_archive_duration": auto_archive,
@@ -124,9 +132,9 @@ def thread(tid: int, name: str, parent: int, ttype: int, owner: int, archived: b
 
 
 def guild(bot_user: dict[str, Any], members: list[dict[str, Any]], channels: list[dict[str, Any]],
-          threads: list[dict[str, Any]]) -> dict[str, Any]:
-    """The GUILD_CREATE of the one guild: roles, members (the bot first), channels and threads."""
-    everyone = {"id": str(GUILD_ID), "name": "@everyone", "permissions": str(MEMBER_PERMS), "position": 0,
+          threads: list[dict[str, Any]], guild_id: int = GUILD_ID, name: str = "Story Club") -> dict[str, Any]:
+    """The GUILD_CREATE of a guild: roles, members (the bot first), channels and threads."""
+    everyone = {"id": str(guild_id), "name": "@everyone", "permissions": str(MEMBER_PERMS), "position": 0,
                 "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0}
     mods = {**everyone, "id": str(MOD_ROLE_ID), "name": "moderators", "position": 1,
             "permissions": str(MEMBER_PERMS | MANAGE_THREADS)}
@@ -135,7 +143,7 @@ def guild(bot_user: dict[str, Any], members: list[dict[str, Any]], channels: lis
     bot_member = {"user": bot_user, "roles": [], "joined_at": now_iso(), "deaf": False, "mute": False,
                   "flags": 0, "nick": None, "avatar": None, "pending": False}
     return {
-        "id": str(GUILD_ID), "name": "Story Club", "icon": None, "owner_id": str(1), "features": [],
+        "id": str(guild_id), "name": name, "icon": None, "owner_id": str(1), "features": [],
         "roles": [everyone, mods, admins], "emojis": [], "stickers": [], "member_count": len(members) + 1,
         "members": [bot_member, *members], "large": False, "unavailable": False,
         "channels": [c for c in channels if c["type"] in (0, 15)],
@@ -149,10 +157,14 @@ def guild(bot_user: dict[str, Any], members: list[dict[str, Any]], channels: lis
     }
 
 
-def ready(bot_user: dict[str, Any], session: int, gateway_url: str) -> dict[str, Any]:
-    return {"v": 10, "user": bot_user, "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
-            "session_id": f"session-{session}", "resume_gateway_url": gateway_url,
-            "application": {"id": str(APP_ID), "flags": 0}, "private_channels": [], "relationships": []}
+def ready(bot_user: dict[str, Any], session: int, gateway_url: str, guild_ids: tuple[int, ...] = (GUILD_ID,),
+          shard: list[int] | None = None) -> dict[str, Any]:
+    out = {"v": 10, "user": bot_user, "guilds": [{"id": str(g), "unavailable": True} for g in guild_ids],
+           "session_id": f"session-{session}", "resume_gateway_url": gateway_url,
+           "application": {"id": str(APP_ID), "flags": 0}, "private_channels": [], "relationships": []}
+    if shard is not None:
+        out["shard"] = shard
+    return out
 
 
 def application(bot_user: dict[str, Any]) -> dict[str, Any]:
@@ -176,13 +188,14 @@ def interaction(iid: int, itype: int, channel_id: int, channel: dict[str, Any],
                 person: dict[str, Any]) -> dict[str, Any]:
     """What every interaction carries; the caller adds `data` (and `message` for components)."""
     perms = permissions(person)
+    guild_id = channel["guild_id"]
     return {
         "id": str(iid), "application_id": str(APP_ID), "type": itype, "token": f"itoken-{iid}", "version": 1,
-        "guild_id": str(GUILD_ID), "guild": {"id": str(GUILD_ID), "locale": "en-US", "features": []},
+        "guild_id": guild_id, "guild": {"id": guild_id, "locale": "en-US", "features": []},
         "channel_id": str(channel_id), "channel": {**channel, "permissions": str(perms)},
         "member": {**person, "permissions": str(perms)}, "locale": "en-US", "guild_locale": "en-US",
         "app_permissions": str(BOT_PERMS), "entitlements": [], "context": 0,
-        "authorizing_integration_owners": {"0": str(GUILD_ID)}, "attachment_size_limit": ATTACHMENT_LIMIT,
+        "authorizing_integration_owners": {"0": guild_id}, "attachment_size_limit": ATTACHMENT_LIMIT,
     }
 
 
@@ -253,10 +266,11 @@ def modal_rows(modal: dict[str, Any], values: dict[str, str]) -> list[dict[str, 
 
 
 def message(mid: int, channel_id: int, body: dict[str, Any], author: dict[str, Any], flags: int,
-            ix: FakeInteraction | None = None, ix_user: dict[str, Any] | None = None) -> dict[str, Any]:
+            ix: FakeInteraction | None = None, ix_user: dict[str, Any] | None = None,
+            guild_id: int = GUILD_ID) -> dict[str, Any]:
     """A message the bot sent (attachments still empty); `ix` for an interaction's response or followup."""
     msg: dict[str, Any] = {
-        "id": str(mid), "channel_id": str(channel_id), "guild_id": str(GUILD_ID), "author": author,
+        "id": str(mid), "channel_id": str(channel_id), "guild_id": str(guild_id), "author": author,
         "content": body.get("content") or "", "timestamp": now_iso(), "edited_timestamp": None, "tts": False,
         "mention_everyone": False, "mentions": [], "mention_roles": [], "attachments": [],
         "embeds": body.get("embeds") or [], "pinned": False, "type": 0, "flags": flags,
@@ -269,7 +283,7 @@ def message(mid: int, channel_id: int, body: dict[str, Any], author: dict[str, A
         msg["application_id"] = str(APP_ID)
         msg["type"] = 20 if ix.type == 2 else 0
         msg["interaction_metadata"] = {"id": str(ix.id), "type": ix.type, "user": ix_user,
-                                       "authorizing_integration_owners": {"0": str(GUILD_ID)}}
+                                       "authorizing_integration_owners": {"0": str(guild_id)}}
     return msg
 
 

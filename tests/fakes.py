@@ -163,6 +163,10 @@ class MemoryStore:
                 out[panel] = image
         return out
 
+    async def panel_takes(self, world_id: str) -> dict[tuple[int, int], MemoryJob]:
+        return {(panel, take): self.jobs[job_id] for (w, panel, take), job_id in self.panels.items()
+                if w == world_id and self.jobs[job_id].image is not None}
+
     def blob_path(self, sha: str) -> Path:
         return self.blob_dir / sha
 

@@ -13,7 +13,8 @@ from bot.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORD_KEYS = {"panel", "world", "parent", "command", "author", "prompt", "negative_prompt", "seed", "size",
-               "renderer", "shot", "scene", "characters", "references", "dropped", "image"}
+               "renderer", "shot", "scene", "characters", "references", "dropped", "notes",
+               "image"}
 
 SCRIPT = """\
 # a comment, then a blank line

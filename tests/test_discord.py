@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import discord
 import pytest
 from PIL import Image
 
@@ -27,6 +28,7 @@ from bot.limits import Limits
 from bot.platforms.discord_app import DiscordPlatform
 from engine.renderers.storyboard.renderer import SketchRenderer
 from tests.fake_discord import FORUM_CHANNEL_ID, GUILD_ID, TEXT_CHANNEL_ID, FakeDiscord, FakeInteraction, Request
+from tests.fake_discord_payloads import SECOND_GUILD_ID
 from tests.fakes import GatedRenderer
 
 # ---------------------------------------------------------------- helpers
@@ -359,6 +361,29 @@ async def test_export_import_and_who_may_do_what(fake: FakeDiscord, tmp_path: Pa
             reply = await fake.wait_for_original(ix, is_final) if not expect_refusal else await fake.wait_for_reply(ix)
             assert bool(reply["flags"] & 64) == expect_refusal
         assert "slow down" in reply["content"]
+    assert_clean(fake)
+
+
+async def test_two_shards_answer_commands_in_servers_on_both(tmp_path: Path) -> None:
+    async with FakeDiscord(shards=2) as fake:
+        _, second_channel = fake.add_second_guild()
+        alice = fake.add_user("alice")
+        async with running_bot(fake, tmp_path / "db.sqlite", shards="auto") as (_, platform):
+            client = platform.client
+            assert isinstance(client, discord.AutoShardedClient) and client.shard_count == 2
+            assert sorted(tuple(i["shard"]) for i in fake.identified) == [(0, 2), (1, 2)]
+            assert {g.id: g.shard_id for g in client.guilds} == {GUILD_ID: 1, SECOND_GUILD_ID: 0}
+            threads = []
+            for channel, title in ((TEXT_CHANNEL_ID, "On shard one"), (second_channel, "On shard zero")):
+                before = {t["id"] for t in fake.threads(channel)}
+                ix = await fake.slash("world new", alice, channel, title=title)
+                assert "New world" in (await fake.wait_for_reply(ix))["content"]
+                (thread,) = [t for t in fake.threads(channel) if t["id"] not in before]
+                threads.append(int(thread["id"]))
+            for thread in threads:
+                await fake.slash("continue", alice, thread, text="a lantern glows")
+            for thread in threads:
+                await fake.wait_for_panels(thread, 1)
     assert_clean(fake)
 
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 from bot import commands as c
 from bot.context import Reply
 from bot.explain import clip, describe_world
+from bot.handlers import comics
 from bot.handlers.base import Ctx, Handler
 from bot.images import BadImage, check_image
 from bot.worldfile import BadWorldFile, export_world, image_hashes, parse_world_file
@@ -49,6 +50,8 @@ async def history(cmd: c.ShowHistory, ctx: Ctx) -> Reply:
 
 async def export(cmd: c.ExportWorld, ctx: Ctx) -> Reply:
     assert ctx.session is not None
+    if cmd.format in ("pdf", "cbz"):
+        return await comics.export_comic(cmd, ctx)
     store, records = ctx.services.store, ctx.session.records
     images = {sha: await store.get_blob(sha) for sha in image_hashes(records)}
     data = await asyncio.to_thread(export_world, ctx.world.title, records, images)

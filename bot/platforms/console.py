@@ -98,8 +98,9 @@ class ConsolePlatform:
         except WorldError as e:
             return Outcome(Reply(str(e), ephemeral=True, error=True), str(e))
         reply = await self.service.execute(command, actor, PLACE, files, text=text)
+        folder = self.out / "pages" if isinstance(command, c.MakePages) else self.out
         for name, data in reply.files:
-            await asyncio.to_thread((self.out / name).write_bytes, data)
+            await asyncio.to_thread(_write_file, folder / name, data)
         if reply.error:
             return Outcome(reply, reply.text)
         if reply.ticket is not None:
@@ -179,6 +180,11 @@ def _read_local(base: Path, path: str) -> tuple[str, bytes]:
     p = Path(path).expanduser()
     p = p if p.is_absolute() else base / p
     return p.name, p.read_bytes()
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
 
 
 def _append_line(path: Path, line: str) -> None:

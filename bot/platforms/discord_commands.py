@@ -37,6 +37,10 @@ _ARGS: dict[str, list[tuple[str, Any, str, bool]]] = {
     "text!": [("text", Range[str, 1, MAX_WORDS], "What the panel shows", True)],
     "text": [("text", Range[str, 1, MAX_WORDS], "The words (empty: as it is)", False)],
     "topic": [("command", str, "Show the options of this command", False)],
+    "panel text": [("panel", Range[int, 1, MAX_PANEL], "Which panel", True),
+                   ("text", Range[str, 1, MAX_WORDS], "What to change: 'make her scarf red'", True)],
+    "range": [("first", Range[int, 1, MAX_PANEL], "The first panel (default: the first)", False),
+              ("last", Range[int, 1, MAX_PANEL], "The last panel (default: the newest)", False)],
     # A user option: Discord resolves the member, the command gets their id.
     "user": [("user", discord.User, "Who", True),
              ("reason", Range[str, 1, MAX_WORDS], "Why (kept in the audit log)", False)],
@@ -96,6 +100,8 @@ def _parameters(spec: Spec) -> list[tuple[str, Any, str, bool]]:
             kind = discord.Attachment  # --image: on Discord the file is attached
         elif o.kind == "name":
             name, kind = "aliases", str  # --alias NAME...: a comma-separated list here
+        elif o.kind == "choice":
+            kind = str  # offered as Discord choices (see _callback)
         else:
             kind = Range[str, 1, MAX_WORDS] if o.kind == "words" else str
         params.append((name, kind, _sentence(o.help), False))
@@ -108,7 +114,7 @@ def _callback(spec: Spec, catalogue: Catalogue, runner: Runs) -> Callable[..., A
     async def callback(interaction: Interaction, **values: Any) -> None:
         parsed = _parsed(spec, values)
         attachment = values.get("file") or values.get("image")
-        words = parsed.text or (str(parsed.panel) if parsed.panel else "")
+        words = _words(spec, parsed)
         await runner.run(interaction, spec.build(parsed), text=f"/{spec.name} {words}".strip(),
                          attachment=attachment, kind="world" if spec.args == "path" else "image",
                          ephemeral=spec.private)
@@ -123,6 +129,10 @@ def _callback(spec: Spec, catalogue: Catalogue, runner: Runs) -> Callable[..., A
     decorated: Any = app_commands.describe(**{n: d[:100] for n, _, d, _ in params})(callback)
     if "ar" in spec.options:
         decorated = app_commands.choices(ar=RATIOS)(decorated)
+    for name in spec.options:
+        if OPTIONS[name].kind == "choice":
+            listed = [Choice(name=v, value=v) for v in OPTIONS[name].choices]
+            decorated = app_commands.choices(**{name: listed})(decorated)
     if spec.args == "topic":
         topics = [g for g in catalogue.groups() if catalogue.subcommands(g)] + [
             n for n in catalogue.names() if " " not in n]
@@ -157,9 +167,21 @@ def _parsed(spec: Spec, values: dict[str, Any]) -> Parsed:
     if values.get("user") is not None:  # "user" args: the member's id, and N or the reason
         name = str(values["user"].id)
         rest = str(values["panels"]) if values.get("panels") is not None else rest
-    return Parsed(text=(values.get("text") or values.get("title") or "").strip(),
-                  name=name.strip() if name else None, rest=rest.strip(),
-                  panel=values.get("panel"), topic=values.get("command"), options=options, aliases=aliases)
+    words = values.get("text") or (values.get("title") if spec.args == "title" else None) or ""
+    return Parsed(text=words.strip(), name=name.strip() if name else None, rest=rest.strip(),
+                  panel=values.get("panel"), span=(values.get("first"), values.get("last")),
+                  topic=values.get("command"), options=options, aliases=aliases)
+
+
+def _words(spec: Spec, parsed: Parsed) -> str:
+    """The command's words as they would have been typed, for /history and the panel's caption."""
+    panel = str(parsed.panel) if parsed.panel else ""
+    if spec.args == "panel text":
+        return f"{panel} {parsed.text}"
+    if spec.args == "range":
+        first, last = parsed.span
+        return f"{first or ''}-{last or ''}" if first or last else ""
+    return parsed.text or panel
 
 
 def _sentence(text: str) -> str:

@@ -242,6 +242,13 @@ class Store:
             (world_id,))
         return {r["panel"]: r["image"] for r in rows}
 
+    async def panel_takes(self, world_id: str) -> dict[tuple[int, int], JobRow]:
+        """Every drawn take of the world's panels: (panel, take) -> the job that drew it (image set)."""
+        rows = await self.fetch_all(
+            "SELECT jobs.* FROM panels JOIN jobs ON jobs.id = panels.job_id"
+            " WHERE panels.world_id = ? AND panels.image IS NOT NULL", (world_id,))
+        return {(r["panel"], r["take"]): _job(r) for r in rows}
+
     # ------------------------------------------------------------ blobs
 
     def blob_path(self, sha: str) -> Path:

@@ -37,7 +37,7 @@ from typing import Any
 from engine.errors import RenderCancelled
 from engine.jobs import Capabilities, Progress, Reference, RenderJob
 from engine.renderers.diffusion import models
-from engine.renderers.diffusion.renderer import encode_png, fit_size, pick_device, pick_dtype
+from engine.renderers.diffusion.renderer import encode_png, fit_size, free_memory, pick_device, pick_dtype
 
 logger = logging.getLogger(__name__)
 
@@ -211,17 +211,7 @@ class MultiReferenceRenderer:
     def close(self) -> None:
         """Drop the pipeline and give the memory back."""
         self.pipe = self._text_to_image = None
-        self._free_memory()
-
-    @staticmethod
-    def _free_memory() -> None:
-        import gc
-
-        import torch
-
-        gc.collect()
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
+        free_memory()
 
     # ------------------------------------------------------------ rendering
 
@@ -270,7 +260,7 @@ class MultiReferenceRenderer:
                         pngs[i] = encode_png(image, level)
         except Exception as exc:
             if is_oom(exc):
-                self._free_memory()  # so the queue's retry with half the batch can fit
+                free_memory()  # so the queue's retry with half the batch can fit
             raise
         return pngs
 

@@ -118,6 +118,17 @@ def pick_dtype(setting: str, device: str) -> Any:
     return torch.float32 if device == "cpu" else torch.float16
 
 
+def free_memory() -> None:
+    """Give the GPU memory of dropped tensors back (after a close or an out-of-memory error)."""
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
 def encode_png(image: Any, compress_level: int = 4) -> bytes:
     buf = io.BytesIO()
     image.save(buf, format="PNG", compress_level=compress_level)
@@ -261,17 +272,7 @@ class DiffusionRenderer:
         """Drop the pipeline and give the memory back."""
         self.pipe = None
         self.references = None
-        self._free_memory()
-
-    @staticmethod
-    def _free_memory() -> None:
-        import gc
-
-        import torch
-
-        gc.collect()
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
+        free_memory()
 
     # ------------------------------------------------------------ rendering
 
@@ -306,7 +307,7 @@ class DiffusionRenderer:
                     pngs[i] = encode_png(image, int(self.settings.get("png_compress", 4)))
         except Exception as exc:
             if is_oom(exc):
-                self._free_memory()  # so the queue's retry with half the batch can fit
+                free_memory()  # so the queue's retry with half the batch can fit
             raise
         return pngs
 
