@@ -17,8 +17,9 @@ from PIL import Image
 from bot.app import App, open_app
 from bot.config import Settings
 from bot.context import Actor, Attachment, Delivery, Place, Reply
-from bot.image_guard import UPLOAD_REFUSED
+from bot.image_guard import UPLOAD_REFUSED, ImageGuard
 from bot.public_settings import ModerationSettings
+from engine.errors import RenderFailed
 from engine.jobs import RenderJob
 from engine.moderation.images import ClassifierError, ImageClassifier, ModeratedRenderer
 from engine.renderers.storyboard.renderer import SketchRenderer
@@ -217,3 +218,28 @@ async def test_world_files_with_flagged_images_are_refused(tmp_path: Path, model
         reply = await say(app, "/world import", files=(Attachment("w.json", exported),))
         assert reply.error and reply.text == UPLOAD_REFUSED
         assert await app.service.world_id_for(PLACE) is None
+
+
+async def test_without_a_verdict_from_the_batch_the_image_is_classified_off_the_loop(model: Path) -> None:
+    """Render workers on Ray draw elsewhere: the bot then classifies each rendered image in a thread."""
+    classifier = ImageClassifier(str(model), ["nsfw"])
+    threads: list[str] = []
+
+    def classify(pngs: Sequence[bytes]) -> Any:
+        threads.append(threading.current_thread().name)
+        return classifier.explicit(pngs)
+
+    notes: list[tuple[str, str]] = []
+
+    async def note(kind: str, actor: Actor, place: Place, detail: str) -> None:
+        notes.append((kind, actor.key()))
+
+    row = type("Row", (), {"id": "j1", "panel": 2, "take": 0, "author": "ada", "place": {"platform": "test"},
+                           "spec": {"job": {"user": "test:u-ada"}}})()
+    strict = ImageGuard(ModerationSettings(image_model=str(model), image_threshold=FLAG_ALL), classify, note)
+    with pytest.raises(RenderFailed, match="/reroll 2"):
+        await strict.rendered(row, PLACE, png(), spoilers=False)
+    lenient = ImageGuard(ModerationSettings(image_model=str(model), image_threshold=FLAG_NONE), classify, note)
+    assert await lenient.rendered(row, PLACE, png(), spoilers=False) is False
+    assert len(threads) == 2 and threading.current_thread().name not in threads
+    assert notes == [("image", "test:u-ada")]
