@@ -66,8 +66,8 @@ async def run_platforms(settings: Settings, renderer: Renderer | None = None) ->
                 log.info("worldloom running %d platform(s); Ctrl-C to stop", len(platforms))
                 await stop.wait()
                 deadline = _exit_after(settings.shutdown_seconds)
-                log.info("stopping: taking no new commands, exiting within %.0f s", settings.shutdown_seconds)
                 app.guard.close_doors()
+                log.info("stopping: taking no new commands, exiting within %.0f s", settings.shutdown_seconds)
                 try:
                     await asyncio.wait_for(asyncio.shield(app.outbox.wait_idle()), settings.shutdown_seconds / 2)
                 except TimeoutError:

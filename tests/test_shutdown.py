@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from bot.store import Store
@@ -33,13 +34,16 @@ async def child(fake: FakeDiscord, db: Path, shutdown_seconds: float,
     config = db.with_suffix(".toml")
     config.write_text(f'[worldloom]\ndatabase = "{db}"\nshutdown_seconds = {shutdown_seconds}\n\n[discord]\n'
                       f'api_base = "{fake.api_base}"\ngateway_url = "{fake.gateway_url}"\nguild_ids = [{GUILD_ID}]\n'
-                      "guild_ready_timeout = 0.05\nprogress_seconds = 0.05\n", encoding="utf-8")
+                      "guild_ready_timeout = 0.05\nprogress_seconds = 0.05\n\n"
+                      "[metrics]\nenabled = true\nport = 0\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "WORLDLOOM_"))}
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "tests.shutdown_child", str(config), *flags, cwd=ROOT,
         env={**env, "DISCORD_TOKEN": fake.token, "PYTHONUNBUFFERED": "1"},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     try:
+        line = await line_with(proc.stderr, "metrics, /healthz and /readyz on ", within=60)
+        proc.metrics_url = line.rsplit(" on ", 1)[1].strip()  # type: ignore[attr-defined]
         await line_with(proc.stderr, "worldloom running 1 platform(s)", within=60)  # connected and ready
         yield proc
     finally:
@@ -63,9 +67,17 @@ async def test_sigterm_refuses_new_commands_and_posts_the_render_in_hand(fake: F
         _, thread = await new_world(fake, alice, "Harbour")
         first = await fake.slash("continue", alice, thread, text="a boat leaves the harbour")
         await line_with(proc.stdout, "RENDERING")
-        started = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
-        await line_with(proc.stderr, "stopping: taking no new commands")
+        url = proc.metrics_url  # type: ignore[attr-defined]
+        async with aiohttp.ClientSession() as http:
+            async with http.get(url + "/readyz") as r:
+                assert r.status == 200
+            async with http.get(url + "/metrics") as r:
+                assert 'worldloom_jobs_total{state="stored"} 1.0' in await r.text()
+            started = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            await line_with(proc.stderr, "stopping: taking no new commands")
+            async with http.get(url + "/readyz") as r:
+                assert r.status == 503 and (await r.json())["accepting"] is False
         late = await fake.wait_for_reply(await fake.slash("continue", alice, thread, text="one more boat"))
         assert late["flags"] & 64 and "restarting" in late["content"]
         assert await asyncio.wait_for(proc.wait(), 30) == 0
