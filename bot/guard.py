@@ -110,6 +110,8 @@ def world_texts(value: object) -> list[str]:
 
 
 class Guard:
+    """Bans, the word filter, daily quotas and the audit log for one bot (built by the composition root)."""
+
     def __init__(self, admin: AdminStore | None = None, moderation: ModerationSettings | None = None,
                  quotas: QuotaSettings | None = None, *, words: WordFilter | None = None,
                  classify: Classify | None = None, verdicts: Callable[[str], Verdict | None] | None = None,
