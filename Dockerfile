@@ -47,7 +47,7 @@ WORKDIR /app
 COPY pyproject.toml README.md config.example.toml ./
 COPY bot ./bot
 COPY engine ./engine
-RUN pip install '.[diffusion]'
+RUN pip install '.[diffusion,moderation]'
 
 RUN useradd --create-home --uid 1000 worldloom \
     && mkdir -p /cache/huggingface /data /etc/worldloom \

@@ -1,4 +1,4 @@
-"""The `worldloom` command: demo, console (REPL or script) and run (the chat platforms).
+"""The `worldloom` command: demo, console (REPL or script), run (the chat platforms), backup and restore.
 
 A configuration, token or network problem (a SetupError) is one line on stderr and exit code 2;
 `-v` also shows its traceback. `--config` and `-v` may come before or after the subcommand.
@@ -13,23 +13,32 @@ import sys
 import traceback
 
 from bot import console_cli
-from bot.config import ENVIRONMENT, SECTIONS, Settings, SetupError, load_settings
+from bot.config import ENVIRONMENT, SECRET_NAMES, SECTIONS, Settings, SetupError, load_settings
+from bot.logs import configure as configure_logging
+from bot.store.backup import BadBackup, DatabaseInUse, backup, restore
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    secrets = [s for s in map(Settings.secret, SECRET_NAMES) if s]
+    level = logging.INFO if args.verbose else logging.WARNING
+    configure_logging(level, "text", secrets)
     try:
         settings = load_settings(args.config)
+        if args.func is _run:  # `run` logs what its [logging] section says; the local commands warnings only
+            level = min(level, logging.getLevelName(settings.logging.level.upper()))
+        configure_logging(level, settings.logging.format, secrets)
+        if not args.verbose:  # the libraries' own progress chatter only with -v
+            for name in ("discord", "slack_bolt", "slack_sdk", "aiohttp"):
+                logging.getLogger(name).setLevel(max(level, logging.WARNING))
         return int(asyncio.run(args.func(args, settings)))
-    except SetupError as e:
+    except (SetupError, DatabaseInUse) as e:
         return report(e, verbose=args.verbose)
     except KeyboardInterrupt:
         return 130
 
 
-def report(error: SetupError, verbose: bool) -> int:
+def report(error: Exception, verbose: bool) -> int:
     """One line on stderr (with the traceback before it when verbose); the exit code 2."""
     if verbose:
         traceback.print_exception(error, file=sys.stderr)
@@ -52,6 +61,13 @@ def parser() -> argparse.ArgumentParser:
                          epilog=_run_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
     run.set_defaults(func=_run)
 
+    bak = sub.add_parser("backup", help="copy the database and its images into DIR, safely while the bot runs")
+    bak.add_argument("dir", help="folder for worldloom.db and blobs/ (made if missing)")
+    bak.set_defaults(func=_backup)
+    res = sub.add_parser("restore", help="put a folder made by `worldloom backup` back (the bot must be stopped)")
+    res.add_argument("dir", help="a folder made by `worldloom backup`")
+    res.set_defaults(func=_restore)
+
     for command in sub.choices.values():  # every subcommand, also those added later, takes them after its name
         common_options(command, argparse.SUPPRESS)
     return p
@@ -68,6 +84,28 @@ def _run_epilog() -> str:
     sections = "\n".join(f"  [{name}]{' ' * (20 - len(name))}{what}" for name, what in SECTIONS.items())
     return (f"environment variables (secrets are read only from here):\n{env}\n\n"
             f"config file sections (--config FILE; every setting is in config.example.toml):\n{sections}")
+
+
+async def _backup(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        done = await asyncio.to_thread(backup, settings.database, args.dir)
+    except BadBackup as e:
+        print(f"worldloom: {e}", file=sys.stderr)
+        return 2
+    print(f"backed up {settings.database} to {done.database} (integrity {done.integrity}); "
+          f"{done.blobs} new image file(s), {done.blobs_total} in all")
+    return 0
+
+
+async def _restore(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        done = await asyncio.to_thread(restore, args.dir, settings.database)
+    except (BadBackup, DatabaseInUse) as e:
+        print(f"worldloom: {e}", file=sys.stderr)
+        return 2
+    print(f"restored {done.database} from {args.dir} (integrity {done.integrity}); "
+          f"{done.blobs} image file(s) put back, {done.blobs_total} in the backup")
+    return 0
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:

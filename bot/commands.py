@@ -152,6 +152,33 @@ class Help(Command):
     topic: str | None = None
 
 
+@dataclass(frozen=True)
+class ShowQuota(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class AdminBan(Command):
+    user: str = ""  # a mention or id, read by bot/handlers/admin.py
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class AdminUnban(Command):
+    user: str = ""
+
+
+@dataclass(frozen=True)
+class AdminQuota(Command):
+    user: str = ""
+    per_day: str = ""  # checked by the handler: 0 (the server's default) or more
+
+
+@dataclass(frozen=True)
+class AdminAudit(Command):
+    pass
+
+
 RENDER_COMMANDS = (Imagine, ContinueStory, Reroll, EditPanel)
 
 
@@ -246,7 +273,7 @@ class Parsed:
 class Spec:
     """How a command is typed and built. `args` says how the words that are not options are read:
     none | text | text! (required) | title | path | panel | panel? | panel text (PANEL then required
-    words) | range (FROM-TO) | name | location | topic."""
+    words) | range (FROM-TO) | name | location | topic | user (@USER and words after it) | user count (@USER N)."""
 
     name: str  # "continue", "world new"
     usage: str
@@ -258,6 +285,7 @@ class Spec:
     needs_world: bool = True  # False: it works where no world is bound yet (/world new, /help)
     private: bool = False  # the answer is for the asker only (ephemeral)
     details: str = ""  # more than the summary, for /help COMMAND
+    admin: bool = False  # only for people who manage the server (Discord: Manage Server; Slack: admins)
 
 
 _RENDER = ("seed", "ar", "no", "steps")
@@ -323,6 +351,17 @@ SPECS: tuple[Spec, ...] = (
          lambda p: Why(panel=p.panel), Why),
     Spec("help", "/help [COMMAND]", "this list, or the details of one command", "topic",
          lambda p: Help(topic=p.topic), Help, needs_world=False, private=True),
+    Spec("quota", "/quota", "how many panels you may still draw today", "none", lambda p: ShowQuota(), ShowQuota,
+         needs_world=False, private=True),
+    Spec("admin ban", "/admin ban @USER [REASON]", "stop someone using worldloom in this server", "user",
+         lambda p: AdminBan(user=p.name or "", reason=p.rest), AdminBan, needs_world=False, private=True, admin=True),
+    Spec("admin unban", "/admin unban @USER", "lift a ban", "user", lambda p: AdminUnban(user=p.name or ""),
+         AdminUnban, needs_world=False, private=True, admin=True),
+    Spec("admin quota", "/admin quota @USER N", "set someone's daily panels (0 = the server's default)",
+         "user count", lambda p: AdminQuota(user=p.name or "", per_day=p.rest), AdminQuota, needs_world=False,
+         private=True, admin=True),
+    Spec("admin audit", "/admin audit", "the last 20 admin actions and refusals in this server", "none",
+         lambda p: AdminAudit(), AdminAudit, needs_world=False, private=True, admin=True),
 )
 
 

@@ -16,6 +16,14 @@ from typing import Any
 
 from bot.images import ImageLimits
 from bot.limits import Limits
+from bot.public_settings import (
+    LogSettings,
+    MetricsSettings,
+    ModerationSettings,
+    QuotaSettings,
+    SettingError,
+)
+from bot.public_settings import section as read_public
 from engine.build import ENGINE_KEYS, BackendSettings, split_settings
 from engine.renderers.diffusion.settings import DEFAULTS as ENGINE_DEFAULTS
 from engine.renderers.diffusion.settings import kind_of
@@ -37,6 +45,10 @@ SECTIONS = {
     "llm": "the local language model of planner = \"llm\"",
     "discord": "the Discord bot",
     "slack": "the Slack app",
+    "moderation": "the word filter, the image classifier, age-restricted channels",
+    "quotas": "panels a day per person and per server",
+    "metrics": "Prometheus metrics, /healthz and /readyz",
+    "logging": "text or JSON log lines, and their level",
 }
 PLANNERS = ("rule", "llm")
 LLM_DEFAULTS: dict[str, Any] = {"model": "", "timeout_s": 5.0}
@@ -64,6 +76,11 @@ class Settings:
     llm: dict[str, Any] = field(default_factory=dict)
     discord: dict[str, Any] = field(default_factory=dict)
     slack: dict[str, Any] = field(default_factory=dict)
+    moderation: ModerationSettings = field(default_factory=ModerationSettings)
+    quotas: QuotaSettings = field(default_factory=QuotaSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    logging: LogSettings = field(default_factory=LogSettings)
+    shutdown_seconds: float = 30.0  # SIGTERM: stop taking commands and exit within this
 
     @staticmethod
     def secret(name: str) -> str | None:
@@ -80,7 +97,8 @@ def defaults_of(cls: type) -> dict[str, Any]:
 
 def main_defaults() -> dict[str, Any]:
     """[worldloom]"""
-    return {k: v for k, v in defaults_of(Settings).items() if k in ("database", "renderer", "planner", "prompt_budget")}
+    main = ("database", "renderer", "planner", "prompt_budget", "shutdown_seconds")
+    return {k: v for k, v in defaults_of(Settings).items() if k in main}
 
 
 def limits_defaults() -> dict[str, Any]:
@@ -135,10 +153,18 @@ def settings_from_dict(data: dict[str, Any]) -> Settings:
         raise ConfigError(f"[worldloom] renderer must be one of {', '.join(RENDERERS)}, got {main['renderer']!r}")
     if main.get("planner", "rule") not in PLANNERS:
         raise ConfigError(f"[worldloom] planner must be one of {', '.join(PLANNERS)}, got {main['planner']!r}")
+    try:
+        public = {key: read_public(cls, key, dict(data.get(key, {}))) for key, cls in _PUBLIC.items()}
+    except SettingError as e:
+        raise ConfigError(str(e)) from None
     image = ImageLimits(**{k.removeprefix("image_"): lim.pop(k) for k in list(lim) if k.startswith("image_")})
     queue = {k: lim.pop(k) for k in list(lim) if k in ("max_batch", "per_user_cap", "global_cap")}
     return Settings(**main, **queue, limits=Limits(image=image, **lim), engine=engine, llm=llm,
-                    discord=dict(data.get("discord", {})), slack=dict(data.get("slack", {})))
+                    discord=dict(data.get("discord", {})), slack=dict(data.get("slack", {})), **public)
+
+
+_PUBLIC: dict[str, type] = {"moderation": ModerationSettings, "quotas": QuotaSettings, "metrics": MetricsSettings,
+                            "logging": LogSettings}
 
 
 def check_renderer(settings: Settings) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from bot.app import open_app
 from bot.config import Settings, SetupError, check_renderer
 from bot.platforms.console import ConsolePlatform, stdin_lines
+from bot.public_settings import QuotaSettings
 from engine.renderers.registry import NAMES as RENDERERS
 
 # What a run writes into its folder (the script's own database, world.db, aside).
@@ -73,10 +74,10 @@ def remove_db(db: Path) -> None:
 
 
 def _local(args: argparse.Namespace, settings: Settings) -> Settings:
-    """One person at a keyboard or a script: chat rate limits would only refuse the story.
-    The renderer is checked first, so a bad one changes no folder."""
+    """One person at a keyboard or a script: chat rate limits and daily quotas would only refuse the
+    story. The renderer is checked first, so a bad one changes no folder."""
     local = replace(settings, renderer=args.renderer or settings.renderer,
-                    limits=replace(settings.limits, renders_per_minute=0))
+                    limits=replace(settings.limits, renders_per_minute=0), quotas=QuotaSettings())
     check_renderer(local)
     return local
 

@@ -340,10 +340,10 @@ def _build(spec: Spec, rest: str, catalogue: Catalogue) -> Command:
     if args == "title" and len(text) > MAX_TITLE:
         raise _fail(f"TITLE is at most {MAX_TITLE} characters, got {len(text)}", spec)
     name, rest_words = (None, "")
-    if args in ("name", "location"):
-        name, rest_words = _name_and_rest(scan, args.upper(), spec)
-        if name is None and args == "name":
-            raise _fail(f"/{spec.name} needs a NAME", spec)
+    if args in ("name", "location", "user", "user count"):
+        name, rest_words = _name_and_rest(scan, args.split()[0].upper(), spec)
+        if name is None and args != "location":
+            raise _fail(f"/{spec.name} needs a {'NAME' if args == 'name' else '@USER'}", spec)
     panel = _panel(text, spec, args == "panel") if args in ("panel", "panel?") else None
     if args == "panel text":  # "/edit 3 make her scarf red"
         first, text = [*text.split(None, 1), "", ""][:2]

@@ -23,6 +23,7 @@ from dataclasses import asdict, replace
 from bot import commands as c
 from bot.context import Actor, Attachment, NewPlace, Place, Reply
 from bot.grammar import parse
+from bot.guard import Guard
 from bot.handlers import ALL
 from bot.handlers.base import Ctx, Handler, Services, WorldSession
 from bot.limits import Limits
@@ -45,8 +46,9 @@ class WorldService:
                  target: Target | None = None, limits: Limits | None = None,
                  catalogue: c.Catalogue = c.CATALOGUE, handlers: Mapping[type, Handler] = ALL,
                  planner: Planner = plan, planner_blocks: bool = False,
-                 default_seed: Callable[[], int] | None = None) -> None:
+                 default_seed: Callable[[], int] | None = None, guard: Guard | None = None) -> None:
         self.limits = limits or Limits()
+        self.guard = guard or Guard()  # bans, the word filter, quotas and the audit log (bot/guard.py)
         self.catalogue = catalogue
         self._store = store
         self._queue = queue
@@ -61,7 +63,7 @@ class WorldService:
             c.EditPanel: self._draw}
         self._services = Services(store, self.limits, catalogue, find=self.world_id_for, load=self._load,
                                   append=self._append_by, new_id=lambda: secrets.token_hex(6),
-                                  default_seed=default_seed or (lambda: secrets.randbits(31)))
+                                  default_seed=default_seed or (lambda: secrets.randbits(31)), guard=self.guard)
         self._locks: dict[str, asyncio.Lock] = {}
         self._cache: dict[str, WorldSession] = {}
         self._recent: dict[str, list[float]] = {}
@@ -140,6 +142,7 @@ class WorldService:
         if handler is None:
             raise WorldError(f"{type(cmd).__name__} is not supported here")
         spec = self.catalogue.spec_for(type(cmd))
+        await self.guard.admit(cmd, actor, place, spec)  # closing, banned, blocked words: nothing changes
         text = text or (f"/{spec.name}" if spec else "/" + type(cmd).__name__.lower())
         if spec is not None and not spec.needs_world:
             return await handler(cmd, Ctx(actor, place, text, files, new_place, None, self._services))
@@ -199,8 +202,9 @@ class WorldService:
         job, panel = composition.job, composition.panel
         self._queue.check_room(job.user)  # a full queue stores nothing
         spec = {"job": job.to_json(), "record": composition.record, "anchor": composition.anchor}
-        await self._append(ctx.session, ctx.actor.name, ctx.actor.key(), list(composition.events),
-                           job=(job.job_id, panel.index, panel.take, spec, asdict(ctx.place)))
+        async with self.guard.panel(ctx.actor, ctx.place):  # today's quotas, given back if storing fails
+            await self._append(ctx.session, ctx.actor.name, ctx.actor.key(), list(composition.events),
+                               job=(job.job_id, panel.index, panel.take, spec, asdict(ctx.place)))
         handle = self._queue.submit(job, stored=True)
         ticket = self._outbox.follow(job.job_id, job.world_id, panel.index, panel.take, handle, composition.anchor)
         status = handle.status()

@@ -198,6 +198,10 @@ class Engine:
         self._schedule_refresh()
         return handle
 
+    def alive(self) -> bool:
+        """True while the worker thread runs and takes jobs (health checks)."""
+        return self._thread is not None and self._thread.is_alive() and not (self._broken or self._closed)
+
     def queue_length(self) -> int:
         """Jobs waiting, not counting those rendering."""
         with self._cond:

@@ -89,6 +89,7 @@ class FakeDiscord(FakeDiscordDriver):
         self._sockets: dict[web.WebSocketResponse, tuple[int, int]] = {}  # socket -> (shard, shard count)
         self._changed = asyncio.Condition()
         self._limits: list[_RateLimit] = []
+        self._failures: list[tuple[str, re.Pattern[str], int, int, str]] = []
         self._runner: web.AppRunner | None = None
         self.port = 0
         self._table = self._routes()
@@ -151,12 +152,20 @@ class FakeDiscord(FakeDiscordDriver):
         self.channels[SECOND_CHANNEL_ID] = payloads.guild_channel(SECOND_CHANNEL_ID, 0, "tales", 1, SECOND_GUILD_ID)
         return SECOND_GUILD_ID, SECOND_CHANNEL_ID
 
-    def add_user(self, name: str, *, moderator: bool = False) -> int:
-        """A guild member; moderators hold a role with Manage Threads. Returns the user id."""
+    def add_user(self, name: str, *, moderator: bool = False, admin: bool = False) -> int:
+        """A guild member; moderators hold a role with Manage Threads, admins one with Manage Server.
+        Returns the user id."""
         uid = 1500000000000000000 + len(self.users)
         self.users[uid] = payloads.user(uid, name)
-        self.members[uid] = payloads.member(self.users[uid], moderator=moderator)
+        self.members[uid] = payloads.member(self.users[uid], moderator=moderator, admin=admin)
         return uid
+
+    def add_channel(self, name: str, *, nsfw: bool = False) -> int:
+        """Another text channel (before the bot connects: it arrives with GUILD_CREATE); nsfw marks it
+        age-restricted."""
+        cid = self.snowflake()
+        self.channels[cid] = {**payloads.guild_channel(cid, 0, name, len(self.channels) + 1), "nsfw": nsfw}
+        return cid
 
     def add_thread(self, name: str, *, parent: int = TEXT_CHANNEL_ID, archived: bool = False,
                    locked: bool = False, owner: int | None = None) -> int:
@@ -195,6 +204,10 @@ class FakeDiscord(FakeDiscordDriver):
                         *, is_global: bool = False) -> None:
         """The next matching request gets a 429 (with a Via header, as Discord's edge sends)."""
         self._limits.append(_RateLimit(method, path_regex, retry_after, is_global))
+
+    def fail_once(self, method: str, path_regex: str, status: int, message: str, code: int = 0) -> None:
+        """The next matching request gets this error (a Discord error body with `message`)."""
+        self._failures.append((method, re.compile(path_regex), status, code, message))
 
     def expire_token(self, ix: FakeInteraction) -> None:
         """Makes the interaction's token as dead as it is after 15 minutes."""
@@ -281,7 +294,7 @@ class FakeDiscord(FakeDiscordDriver):
             self.violations += self.spec.check(request.method, path, rec.query, request.content_type or "",
                                                body, list(files), auth, self.token)
         try:
-            response = self._limited(rec) or await self._route(rec)
+            response = self._limited(rec) or self._failed(rec) or await self._route(rec)
         except _Refused as e:
             response = _json(e.status, {"message": e.message, "code": e.code})
         except Exception as e:  # a bug in the fake: make it loud in the test, not a hang
@@ -328,6 +341,14 @@ class FakeDiscord(FakeDiscordDriver):
                                     "X-RateLimit-Bucket": "fake-bucket"})
                 return _json(429, {"message": "You are being rate limited.", "retry_after": lim.retry_after,
                                    "global": lim.is_global}, headers)
+        return None
+
+    def _failed(self, rec: Request) -> web.Response | None:
+        for failure in self._failures:
+            method, pattern, status, code, message = failure
+            if method == rec.method and pattern.search(rec.path):
+                self._failures.remove(failure)
+                return _json(status, {"message": message, "code": code})
         return None
 
     async def _route(self, rec: Request) -> web.Response:

@@ -117,12 +117,12 @@ class FakeDiscordDriver:
 
     def _options(self, command: str, values: dict[str, Any], focused: str | None,
                  resolved: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        return payloads.command_options(self.commands, command, values, focused, resolved, self._upload)
+        return payloads.command_options(self.commands, command, values, focused, resolved, self._upload, self.members)
 
     def _upload(self, *file: Any) -> dict[str, Any]:
         return self.cdn_attachment(self._attachment(*file))
 
-    async def slash(self, command: str, user: int, channel: int, **values: Any) -> FakeInteraction:
+    async def slash(self, command: str, user: int, channel: int, /, **values: Any) -> FakeInteraction:
         """A slash command, e.g. slash("world new", alice, TEXT_CHANNEL_ID, title="Moon").
 
         Attachment options take (filename, data[, content_type[, reported size]])."""

@@ -21,9 +21,11 @@ FORUM_CHANNEL_ID = 1300000000000000002
 SECOND_GUILD_ID = 1200000000004194305
 SECOND_CHANNEL_ID = 1300000000000000003
 MOD_ROLE_ID = 1400000000000000001
+ADMIN_ROLE_ID = 1400000000000000002
 ATTACHMENT_LIMIT = 10 * 1024 * 1024
 
 # Permission bits (https://discord.com/developers/docs/topics/permissions)
+MANAGE_GUILD = 1 << 5
 VIEW_CHANNEL = 1 << 10
 SEND_MESSAGES = 1 << 11
 ATTACH_FILES = 1 << 15
@@ -37,7 +39,7 @@ MEMBER_PERMS = VIEW_CHANNEL | SEND_MESSAGES | ATTACH_FILES | READ_HISTORY | USE_
     | CREATE_PUBLIC_THREADS
 BOT_PERMS = MEMBER_PERMS | CREATE_PRIVATE_THREADS | MANAGE_THREADS
 
-OPTION_TYPES = {"subcommand": 1, "group": 2, "string": 3, "integer": 4, "boolean": 5, "attachment": 11}
+OPTION_TYPES = {"subcommand": 1, "group": 2, "string": 3, "integer": 4, "boolean": 5, "user": 6, "attachment": 11}
 
 
 def now_iso() -> str:
@@ -93,10 +95,11 @@ def user(uid: int, name: str, bot: bool = False) -> dict[str, Any]:
             "avatar": None, "bot": bot, "public_flags": 0, "flags": 0}
 
 
-def member(person: dict[str, Any], *, moderator: bool = False) -> dict[str, Any]:
-    """A guild member; moderators hold the role with Manage Threads."""
+def member(person: dict[str, Any], *, moderator: bool = False, admin: bool = False) -> dict[str, Any]:
+    """A guild member; moderators hold the role with Manage Threads, admins the one with Manage Server."""
+    roles = ([str(MOD_ROLE_ID)] if moderator else []) + ([str(ADMIN_ROLE_ID)] if admin else [])
     return {"user": person, "nick": None, "avatar": None, "pending": False,
-            "roles": [str(MOD_ROLE_ID)] if moderator else [], "joined_at": now_iso(),
+            "roles": roles, "joined_at": now_iso(),
             "deaf": False, "mute": False, "flags": 0, "premium_since": None,
             "communication_disabled_until": None}
 
@@ -135,11 +138,13 @@ def guild(bot_user: dict[str, Any], members: list[dict[str, Any]], channels: lis
                 "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0}
     mods = {**everyone, "id": str(MOD_ROLE_ID), "name": "moderators", "position": 1,
             "permissions": str(MEMBER_PERMS | MANAGE_THREADS)}
+    admins = {**everyone, "id": str(ADMIN_ROLE_ID), "name": "admins", "position": 2,
+              "permissions": str(MEMBER_PERMS | MANAGE_GUILD)}
     bot_member = {"user": bot_user, "roles": [], "joined_at": now_iso(), "deaf": False, "mute": False,
                   "flags": 0, "nick": None, "avatar": None, "pending": False}
     return {
         "id": str(guild_id), "name": name, "icon": None, "owner_id": str(1), "features": [],
-        "roles": [everyone, mods], "emojis": [], "stickers": [], "member_count": len(members) + 1,
+        "roles": [everyone, mods, admins], "emojis": [], "stickers": [], "member_count": len(members) + 1,
         "members": [bot_member, *members], "large": False, "unavailable": False,
         "channels": [c for c in channels if c["type"] in (0, 15)],
         "threads": threads, "presences": [], "voice_states": [], "stage_instances": [],
@@ -173,10 +178,16 @@ def application(bot_user: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------- interactions
 
 
+def permissions(person: dict[str, Any]) -> int:
+    """What a member may do in the guild's channels, from their roles."""
+    return MEMBER_PERMS | (MANAGE_THREADS if str(MOD_ROLE_ID) in person["roles"] else 0) | (
+        MANAGE_GUILD if str(ADMIN_ROLE_ID) in person["roles"] else 0)
+
+
 def interaction(iid: int, itype: int, channel_id: int, channel: dict[str, Any],
                 person: dict[str, Any]) -> dict[str, Any]:
     """What every interaction carries; the caller adds `data` (and `message` for components)."""
-    perms = MEMBER_PERMS | (MANAGE_THREADS if str(MOD_ROLE_ID) in person["roles"] else 0)
+    perms = permissions(person)
     guild_id = channel["guild_id"]
     return {
         "id": str(iid), "application_id": str(APP_ID), "type": itype, "token": f"itoken-{iid}", "version": 1,
@@ -190,10 +201,12 @@ def interaction(iid: int, itype: int, channel_id: int, channel: dict[str, Any],
 
 def command_options(commands: dict[str, dict[str, Any]], command: str, values: dict[str, Any],
                     focused: str | None, resolved: dict[str, Any],
-                    upload: Callable[..., dict[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+                    upload: Callable[..., dict[str, Any]],
+                    members: dict[int, dict[str, Any]] | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Typed options for `command` ("world new") from the definitions the bot synced.
 
-    `upload(*value)` puts an attachment option's file on the CDN and returns its attachment object."""
+    `upload(*value)` puts an attachment option's file on the CDN and returns its attachment object;
+    a user option's value is a member id of `members`, resolved as Discord does."""
     top, *sub = command.split()
     cmd = commands.get(top)
     if cmd is None:
@@ -213,6 +226,12 @@ def command_options(commands: dict[str, dict[str, Any]], command: str, values: d
             uploaded = upload(*value)
             resolved.setdefault("attachments", {})[uploaded["id"]] = uploaded
             value = uploaded["id"]
+        elif d["type"] == OPTION_TYPES["user"]:
+            person = (members or {})[int(value)]
+            value = person["user"]["id"]
+            resolved.setdefault("users", {})[value] = person["user"]
+            resolved.setdefault("members", {})[value] = {
+                **{k: v for k, v in person.items() if k != "user"}, "permissions": str(permissions(person))}
         opt = {"name": name, "type": d["type"], "value": value}
         if name == focused:
             opt["focused"] = True

@@ -31,9 +31,10 @@ def subcommands() -> list[str]:
 @pytest.mark.parametrize("order", ["before", "after"])
 def test_config_and_verbose_go_before_or_after_every_subcommand(name: str, order: str) -> None:
     given = ["--config", "my.toml", "-v"]
-    args = parser().parse_args([*given, name] if order == "before" else [name, *given])
+    needed = {"backup": ["DIR"], "restore": ["DIR"]}.get(name, [])  # their positional arguments
+    args = parser().parse_args([*given, name, *needed] if order == "before" else [name, *needed, *given])
     assert (args.config, args.verbose) == ("my.toml", True)
-    plain = parser().parse_args([name])
+    plain = parser().parse_args([name, *needed])
     assert (plain.config, plain.verbose) == (None, False)
 
 

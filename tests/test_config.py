@@ -23,6 +23,7 @@ from bot.config import (
 )
 from bot.platforms.discord_config import DiscordConfig
 from bot.platforms.slack_config import SlackConfig
+from bot.public_settings import LogSettings, MetricsSettings, ModerationSettings, QuotaSettings
 from engine.build import build_engine, split_settings
 from engine.renderers.diffusion.settings import DEFAULTS as ENGINE_DEFAULTS
 
@@ -36,6 +37,8 @@ def test_the_example_config_loads_with_the_defaults() -> None:
                                                                     d.prompt_budget)
     assert (s.max_batch, s.per_user_cap, s.global_cap) == (d.max_batch, d.per_user_cap, d.global_cap)
     assert s.limits == d.limits
+    assert (s.moderation, s.quotas, s.metrics, s.logging, s.shutdown_seconds) == (
+        d.moderation, d.quotas, d.metrics, d.logging, d.shutdown_seconds)
     assert s.slack["mode"] == "socket" and s.discord["thread_type"] == "public"
 
 
@@ -89,7 +92,9 @@ def example() -> dict[str, dict[str, Any]]:
 
 def code_defaults() -> dict[str, dict[str, Any]]:
     return {"worldloom": main_defaults(), "limits": limits_defaults(), "engine": engine_defaults(),
-            "llm": LLM_DEFAULTS, "discord": defaults_of(DiscordConfig), "slack": defaults_of(SlackConfig)}
+            "llm": LLM_DEFAULTS, "discord": defaults_of(DiscordConfig), "slack": defaults_of(SlackConfig),
+            "moderation": defaults_of(ModerationSettings), "quotas": defaults_of(QuotaSettings),
+            "metrics": defaults_of(MetricsSettings), "logging": defaults_of(LogSettings)}
 
 
 def test_the_example_shows_every_setting_of_every_section_with_the_codes_default() -> None:

@@ -335,7 +335,7 @@ async def test_twenty_people_in_ten_threads_all_get_their_panels(fake: FakeDisco
 async def test_a_world_file_over_the_limit_is_refused_on_export(fake: FakeDiscord, tmp_path: Path) -> None:
     alice = fake.add_user("alice")
     async with running_bot(fake, tmp_path / "db.sqlite", import_max_bytes=1024):
-        _, thread = await new_world(fake, alice, "Too Big", style="x" * 1500)
+        _, thread = await new_world(fake, alice, "Too Big", style="soft ink wash " * 120)
         ix = await fake.slash("world export", alice, thread)
         reply = await fake.wait_for_reply(ix)
         assert reply["attachments"] == [] and "too-big.world.json was not sent" in reply["content"]

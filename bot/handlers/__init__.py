@@ -6,7 +6,8 @@ Each module keeps its own table (`HANDLERS`); `ALL` joins them. The render comma
 
 from __future__ import annotations
 
-from bot.handlers import cast, comics, story, worlds
+from bot.handlers import admin, cast, comics, story, worlds
 from bot.handlers.base import Handler
 
-ALL: dict[type, Handler] = {**worlds.HANDLERS, **cast.HANDLERS, **story.HANDLERS, **comics.HANDLERS}
+ALL: dict[type, Handler] = {**worlds.HANDLERS, **cast.HANDLERS, **story.HANDLERS, **comics.HANDLERS,
+                            **admin.HANDLERS}

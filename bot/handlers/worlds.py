@@ -79,6 +79,7 @@ async def import_world(cmd: c.ImportWorld, ctx: Ctx) -> Reply:
             await asyncio.to_thread(check_image, blob, ctx.services.limits.image)
     except BadImage as e:
         raise BadWorldFile(f"the world file holds an image that is not accepted: {e}") from None
+    await ctx.services.guard.check_world_file(title, records, images.values(), ctx.actor, ctx.place)
     existing = await ctx.services.find(ctx.place)
     if existing is not None and ctx.new_place is None:
         session = await ctx.services.load(existing)

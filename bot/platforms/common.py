@@ -216,6 +216,7 @@ class TaskPool:
         self._ready = asyncio.Event()
         self._stop = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
+        self.failures = 0  # requests whose handling raised (the platform's errors, for metrics)
 
     async def start(self) -> None:
         self._runner = asyncio.create_task(self._serve(), name=f"{self.name}-tasks")
@@ -249,6 +250,7 @@ class TaskPool:
         try:
             await work
         except Exception:
+            self.failures += 1
             log.exception("%s: handling a request failed", self.name)
             if on_error is not None:
                 try:

@@ -156,6 +156,15 @@ class DiscordPlatform:
             raise RuntimeError(f"the Discord gateway closed before it was ready: {error!r}")
         log.info("discord ready as %s in %d guild(s)", client.user, len(client.guilds))
 
+    @property
+    def errors(self) -> int:
+        """Requests whose handling failed since the start (metrics)."""
+        return self._pool.failures
+
+    async def connected(self) -> bool:
+        """For /readyz: logged in, the gateway up and ready."""
+        return self.client is not None and self.client.is_ready() and not self.client.is_closed()
+
     async def close(self) -> None:
         await self._pool.close()  # first: interactions in hand are answered while the client still runs
         if self.client is not None:

@@ -23,6 +23,7 @@ Interaction = discord.Interaction[Any]
 RATIOS = [Choice(name=label, value=value) for label, value in (
     ("1:1 square", "1:1"), ("3:2 landscape", "3:2"), ("2:3 portrait", "2:3"), ("4:3", "4:3"), ("3:4", "3:4"),
     ("16:9 wide", "16:9"), ("9:16 tall", "9:16"), ("21:9 cinema", "21:9"))]
+MAX_PER_DAY = 100_000
 # How a spec's words (its `args`) become parameters: (parameter, type, description, required).
 _ARGS: dict[str, list[tuple[str, Any, str, bool]]] = {
     "title": [("title", Range[str, 1, MAX_TITLE], "The world's name; it also names the thread", False)],
@@ -40,7 +41,14 @@ _ARGS: dict[str, list[tuple[str, Any, str, bool]]] = {
                    ("text", Range[str, 1, MAX_WORDS], "What to change: 'make her scarf red'", True)],
     "range": [("first", Range[int, 1, MAX_PANEL], "The first panel (default: the first)", False),
               ("last", Range[int, 1, MAX_PANEL], "The last panel (default: the newest)", False)],
+    # A user option: Discord resolves the member, the command gets their id.
+    "user": [("user", discord.User, "Who", True),
+             ("reason", Range[str, 1, MAX_WORDS], "Why (kept in the audit log)", False)],
+    "user count": [("user", discord.User, "Who", True),
+                   ("panels", Range[int, 0, MAX_PER_DAY], "Panels a day; 0 = the server's default", True)],
 }
+# Commands only server managers may run are hidden from everyone else by default (the service checks too).
+MANAGERS = discord.Permissions(manage_guild=True)
 
 
 class Runs(Protocol):
@@ -66,7 +74,9 @@ def build_tree(client: discord.Client, catalogue: Catalogue, runner: Runs) -> ap
             parent = groups.get(group_name)
             if parent is None:
                 subs = ", ".join(catalogue.subcommands(group_name))
-                parent = groups[group_name] = app_commands.Group(name=group_name, description=_sentence(subs))
+                managers = all(s.admin for s in catalogue if s.name.startswith(group_name + " "))
+                parent = groups[group_name] = app_commands.Group(
+                    name=group_name, description=_sentence(subs), default_permissions=MANAGERS if managers else None)
                 tree.add_command(parent)
         command = app_commands.Command(name=sub, description=_sentence(spec.summary),
                                        callback=_callback(spec, catalogue, runner), parent=parent)
@@ -152,11 +162,14 @@ def _parsed(spec: Spec, values: dict[str, Any]) -> Parsed:
         options[name] = value.strip() if isinstance(value, str) else value
     aliases = tuple(a.strip()[:MAX_NAME] for a in (values.get("aliases") or "").split(",") if a.strip())
     name = values.get("name") or values.get("location")
+    rest = values.get("description") or values.get("reason") or ""
+    if values.get("user") is not None:  # "user" args: the member's id, and N or the reason
+        name = str(values["user"].id)
+        rest = str(values["panels"]) if values.get("panels") is not None else rest
     words = values.get("text") or (values.get("title") if spec.args == "title" else None) or ""
-    return Parsed(text=words.strip(), name=name.strip() if name else None,
-                  rest=(values.get("description") or "").strip(), panel=values.get("panel"),
-                  span=(values.get("first"), values.get("last")), topic=values.get("command"), options=options,
-                  aliases=aliases)
+    return Parsed(text=words.strip(), name=name.strip() if name else None, rest=rest.strip(),
+                  panel=values.get("panel"), span=(values.get("first"), values.get("last")),
+                  topic=values.get("command"), options=options, aliases=aliases)
 
 
 def _words(spec: Spec, parsed: Parsed) -> str:

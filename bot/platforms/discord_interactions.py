@@ -36,17 +36,22 @@ def place_of(channel: Any, fallback_id: int | None = None) -> Place:
     """Threads are worlds: (guild, parent channel, thread). Anything else is its own thread."""
     guild = getattr(channel, "guild", None)
     workspace = str(guild.id) if guild is not None else "dm"
+    # Age-restricted: a thread whose channel is marked NSFW (or such a channel itself).
+    nsfw = bool(getattr(channel, "is_nsfw", lambda: False)())
     if isinstance(channel, discord.Thread):
-        return Place(PLATFORM, workspace, str(channel.parent_id), str(channel.id))
+        return Place(PLATFORM, workspace, str(channel.parent_id), str(channel.id), age_restricted=nsfw)
     cid = str(getattr(channel, "id", fallback_id))
-    return Place(PLATFORM, workspace, cid, cid)
+    return Place(PLATFORM, workspace, cid, cid, age_restricted=nsfw)
 
 
 def actor_of(interaction: discord.Interaction[Any]) -> Actor:
     user = interaction.user
     # Moderators are people with Manage Threads where they typed the command (never in DMs).
     is_admin = interaction.guild_id is not None and interaction.permissions.manage_threads
-    return Actor(PLATFORM, str(user.id), user.display_name or user.name, is_admin=is_admin)
+    # Server managers (Manage Server) run /admin and are exempt from quotas.
+    manages = interaction.guild_id is not None and interaction.permissions.manage_guild
+    return Actor(PLATFORM, str(user.id), user.display_name or user.name, is_admin=is_admin or manages,
+                 manages_server=manages)
 
 
 class Interactions:
@@ -152,7 +157,8 @@ class Interactions:
         async def make(title: str) -> Place:
             thread_id = await self._create_thread(parent, title, interaction.user)
             created.append(thread_id)
-            return Place(PLATFORM, str(parent.guild.id), str(parent.id), str(thread_id))
+            return Place(PLATFORM, str(parent.guild.id), str(parent.id), str(thread_id),
+                         age_restricted=parent.is_nsfw())
 
         return make
 

@@ -42,6 +42,8 @@ def shrink_to_fit(png: bytes, limit: int) -> bytes:
 class DiscordOutlet:
     """Posts finished panels into their thread with the bot token (bot.context.Outlet)."""
 
+    spoilers = True  # a SPOILER_ file name hides the image until clicked
+
     def __init__(self, client: discord.Client) -> None:
         self.client = client
         self.upload_limits: dict[str, int] = {}  # thread id -> the limit its last interaction reported
@@ -59,7 +61,8 @@ class DiscordOutlet:
         caption = clip(f"**#{d.panel}**{take} · {d.caption.removeprefix(f'#{d.panel} · ')}")
         try:
             msg = await self._channel(d.place).send(
-                caption, file=UploadFile(io.BytesIO(data), filename=f"panel-{d.panel:03d}-{d.take}.{ext}"),
+                caption, file=UploadFile(io.BytesIO(data), filename=f"{'SPOILER_' if d.spoiler else ''}"
+                                                                         f"panel-{d.panel:03d}-{d.take}.{ext}"),
                 view=panel_view(d.world_id, d.panel), nonce=d.job_id[:25],
                 allowed_mentions=discord.AllowedMentions.none())
         except discord.HTTPException as e:
