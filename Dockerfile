@@ -47,12 +47,13 @@ WORKDIR /app
 COPY pyproject.toml README.md config.example.toml ./
 COPY bot ./bot
 COPY engine ./engine
-RUN pip install '.[diffusion]'
+RUN pip install '.[diffusion,moderation]'
 
 RUN useradd --create-home --uid 1000 worldloom \
     && mkdir -p /cache/huggingface /data /etc/worldloom \
     && sed -e 's|^database = .*|database = "/data/worldloom.db"|' \
            -e 's|^renderer = .*|renderer = "diffusion"|' \
+           -e '/^\[engine\]/,/^\[llm\]/ s|^model = .*|model = "black-forest-labs/FLUX.2-klein-4B"|' \
            config.example.toml > /etc/worldloom/config.toml \
     && chown -R worldloom /cache /data
 USER worldloom

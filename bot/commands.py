@@ -8,10 +8,12 @@ finds each order's handler by its type (bot/handlers/). Pure values, no I/O.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine import lexicon as lx
 from engine.compose import RenderOptions
 from engine.sizes import pixel_size
 
@@ -50,7 +52,7 @@ class ShowHistory(Command):
 
 @dataclass(frozen=True)
 class ExportWorld(Command):
-    pass
+    format: str = "world"  # "world" (the world file) | "pdf" | "cbz" (the comic)
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,24 @@ class Reroll(Command):
 
 
 @dataclass(frozen=True)
+class EditPanel(Command):
+    """A new take of a drawn panel with a change: "make her scarf red"."""
+
+    panel: int = 0
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class MakePages(Command):
+    """The world's panels (first..last, current takes) on comic pages."""
+
+    first: int | None = None
+    last: int | None = None
+    layout: str = "auto"
+    title: str = ""
+
+
+@dataclass(frozen=True)
 class Undo(Command):
     pass
 
@@ -132,7 +152,34 @@ class Help(Command):
     topic: str | None = None
 
 
-RENDER_COMMANDS = (Imagine, ContinueStory, Reroll)
+@dataclass(frozen=True)
+class ShowQuota(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class AdminBan(Command):
+    user: str = ""  # a mention or id, read by bot/handlers/admin.py
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class AdminUnban(Command):
+    user: str = ""
+
+
+@dataclass(frozen=True)
+class AdminQuota(Command):
+    user: str = ""
+    per_day: str = ""  # checked by the handler: 0 (the server's default) or more
+
+
+@dataclass(frozen=True)
+class AdminAudit(Command):
+    pass
+
+
+RENDER_COMMANDS = (Imagine, ContinueStory, Reroll, EditPanel)
 
 
 # ---------------------------------------------------------------- specs
@@ -143,12 +190,31 @@ class Option:
     """One `--option`: how its value is read and the line /help shows for it."""
 
     name: str
-    kind: str  # "words" (up to the next option) | "token" | "name" (repeatable) | "flag" | "int" | "ar"
+    kind: str  # "words" (up to the next option) | "token" | "name" (repeatable) | "flag" | "int" | "ar" | "choice"
     help: str
     range: tuple[int, int] | None = None  # for "int"
     metavar: str = ""
     may_be_empty: bool = False  # "--style" alone means no style (generated scripts write it that way)
+    # The values it takes ("choice" options; "words" ones read the planner's words, with synonyms);
+    # Discord offers them as choices. Empty: free text.
+    choices: tuple[str, ...] = ()
+    synonyms: tuple[tuple[str, str], ...] = ()  # (regex, value): other words for a choice ("sunrise" = dawn)
+    shorthand: bool = False  # each choice may be typed as a flag of its own: "--pdf" for "--format pdf"
 
+    def known(self, value: str) -> str | None:
+        """The choice `value` names (case and spacing aside, or by a synonym), else None."""
+        said = " ".join(value.split()).casefold()
+        if said in self.choices:
+            return said
+        return next((v for rx, v in self.synonyms if v and re.fullmatch(rx, said)), None)
+
+
+def _choices(patterns: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(value for _, value in patterns if value))
+
+
+TIMES = _choices(lx.TIME_PATTERNS)
+WEATHERS = _choices(lx.WEATHER_PATTERNS)
 
 OPTIONS: dict[str, Option] = {o.name: o for o in (
     Option("style", "words", "words put into every prompt (all words up to the next option)", metavar="TEXT",
@@ -163,9 +229,16 @@ OPTIONS: dict[str, Option] = {o.name: o for o in (
     Option("sw", "int", "how strongly the style image counts", (0, 100), "0-100"),
     Option("alias", "name", "another name for the character; repeat for more", metavar="NAME"),
     Option("lock", "flag", "only you, the world's creator and moderators may change it"),
-    Option("time", "words", "time of day: dawn, noon, night ...", metavar="T"),
+    Option("time", "words", "time of day, one of: dawn, noon, dusk, night ...", metavar="T", choices=TIMES,
+           synonyms=lx.TIME_PATTERNS),
     Option("light", "words", "lighting: candlelit, harsh neon ...", metavar="L"),
-    Option("weather", "words", "rain, fog, clear ...", metavar="W"),
+    Option("weather", "words", "weather, one of: rain, fog, snow, clear skies ...", metavar="W",
+           choices=WEATHERS, synonyms=lx.WEATHER_PATTERNS),
+    Option("layout", "choice", "auto keeps each panel's shape, grid, strip (one a row), manga (right to left)",
+           metavar="auto|grid|strip|manga", choices=("auto", "grid", "strip", "manga")),
+    Option("title", "words", "the title on page one (default: the world's)", metavar="TEXT"),
+    Option("format", "choice", "world file (default), or the comic as a PDF or CBZ", metavar="world|pdf|cbz",
+           choices=("world", "pdf", "cbz"), shorthand=True),
 )}
 
 
@@ -173,7 +246,8 @@ def option_help(name: str) -> str:
     """`--seed N          0-4294967295, the same seed ...`: one aligned line of /help."""
     o = OPTIONS[name]
     head = f"--{o.name} {o.metavar}".rstrip()
-    return f"{head:<17} {o.help}"
+    also = f" (or {', '.join('--' + c for c in o.choices)})" if o.shorthand else ""
+    return f"{head:<17} {o.help}{also}"
 
 
 @dataclass(frozen=True)
@@ -183,7 +257,8 @@ class Parsed:
     text: str = ""  # every word that is not an option (for args "text", "title", "path")
     name: str | None = None  # NAME or LOCATION (args "name", "location")
     rest: str = ""  # the words after NAME or LOCATION
-    panel: int | None = None  # args "panel" and "panel?"
+    panel: int | None = None  # args "panel", "panel?" and "panel text"
+    span: tuple[int | None, int | None] = (None, None)  # args "range": FROM-TO, either end open
     topic: str | None = None  # args "topic"
     options: dict[str, Any] = field(default_factory=dict)  # converted option values
     aliases: tuple[str, ...] = ()
@@ -197,7 +272,8 @@ class Parsed:
 @dataclass(frozen=True)
 class Spec:
     """How a command is typed and built. `args` says how the words that are not options are read:
-    none | text | text! (required) | title | path | panel | panel? | name | location | topic."""
+    none | text | text! (required) | title | path | panel | panel? | panel text (PANEL then required
+    words) | range (FROM-TO) | name | location | topic | user (@USER and words after it) | user count (@USER N)."""
 
     name: str  # "continue", "world new"
     usage: str
@@ -209,6 +285,7 @@ class Spec:
     needs_world: bool = True  # False: it works where no world is bound yet (/world new, /help)
     private: bool = False  # the answer is for the asker only (ephemeral)
     details: str = ""  # more than the summary, for /help COMMAND
+    admin: bool = False  # only for people who manage the server (Discord: Manage Server; Slack: admins)
 
 
 _RENDER = ("seed", "ar", "no", "steps")
@@ -228,8 +305,8 @@ SPECS: tuple[Spec, ...] = (
          lambda p: ShowWorld(), ShowWorld),
     Spec("world history", "/world history", "who changed what, newest last", "none",
          lambda p: ShowHistory(), ShowHistory),
-    Spec("world export", "/world export", "download the world as a file", "none", lambda p: ExportWorld(),
-         ExportWorld),
+    Spec("world export", "/world export [--pdf | --cbz]", "download the world as a file, or the comic as PDF/CBZ",
+         "none", lambda p: ExportWorld(format=p.options.get("format", "world")), ExportWorld, ("format",)),
     Spec("world import", "/world import [PATH]", "load a world file (chat: attach it)", "path",
          lambda p: ImportWorld(path=p.text or None), ImportWorld, needs_world=False),
     Spec("world branch", "/world branch PANEL", "a new world from the story up to PANEL", "panel",
@@ -247,7 +324,8 @@ SPECS: tuple[Spec, ...] = (
          "move to a location and set time, light and weather", "location",
          lambda p: SetScene(location=p.name, description=p.rest, time=p.options.get("time"),
                             light=p.options.get("light"), weather=p.options.get("weather")),
-         SetScene, ("time", "light", "weather")),
+         SetScene, ("time", "light", "weather"),
+         details=f"Times: {', '.join(TIMES)}.\nWeathers: {', '.join(WEATHERS)}.\nThe light is any words."),
     Spec("imagine", _render_usage("imagine", "TEXT"), "draw a panel from this text alone", "text!",
          lambda p: Imagine(text=p.text, options=p.render_options()), Imagine, _RENDER,
          details="Words with a subject of their own that is not a character (\"a stone lantern in the snow\", "
@@ -259,11 +337,31 @@ SPECS: tuple[Spec, ...] = (
          details="Whoever was in frame stays unless the words say otherwise."),
     Spec("reroll", "/reroll [PANEL]", "draw the last panel (or PANEL) again, new seed", "panel?",
          lambda p: Reroll(panel=p.panel), Reroll),
+    Spec("edit", "/edit PANEL TEXT", "change a drawn panel: a new take of it", "panel text",
+         lambda p: EditPanel(panel=p.panel or 0, text=p.text), EditPanel,
+         details='"/edit 3 make her scarf red", "/edit 5 remove the lantern". Editing the latest panel changes '
+                 "the world from then on; editing an older one changes only that take."),
+    Spec("page", "/page [FROM-TO] [--layout auto|grid|strip|manga] [--title TEXT]",
+         "put the panels on comic pages, speech in balloons", "range",
+         lambda p: MakePages(first=p.span[0], last=p.span[1], layout=p.options.get("layout", "auto"),
+                             title=p.options.get("title", "")), MakePages, ("layout", "title"),
+         details='Quoted words are speech: /continue Mira whispers "Who\'s there?" gives Mira a balloon.'),
     Spec("undo", "/undo", "take back the last command in this world", "none", lambda p: Undo(), Undo),
     Spec("why", "/why [PANEL]", "show what went into the last panel's prompt", "panel?",
          lambda p: Why(panel=p.panel), Why),
     Spec("help", "/help [COMMAND]", "this list, or the details of one command", "topic",
          lambda p: Help(topic=p.topic), Help, needs_world=False, private=True),
+    Spec("quota", "/quota", "how many panels you may still draw today", "none", lambda p: ShowQuota(), ShowQuota,
+         needs_world=False, private=True),
+    Spec("admin ban", "/admin ban @USER [REASON]", "stop someone using worldloom in this server", "user",
+         lambda p: AdminBan(user=p.name or "", reason=p.rest), AdminBan, needs_world=False, private=True, admin=True),
+    Spec("admin unban", "/admin unban @USER", "lift a ban", "user", lambda p: AdminUnban(user=p.name or ""),
+         AdminUnban, needs_world=False, private=True, admin=True),
+    Spec("admin quota", "/admin quota @USER N", "set someone's daily panels (0 = the server's default)",
+         "user count", lambda p: AdminQuota(user=p.name or "", per_day=p.rest), AdminQuota, needs_world=False,
+         private=True, admin=True),
+    Spec("admin audit", "/admin audit", "the last 20 admin actions and refusals in this server", "none",
+         lambda p: AdminAudit(), AdminAudit, needs_world=False, private=True, admin=True),
 )
 
 

@@ -21,6 +21,7 @@ class Actor:
     id: str
     name: str
     is_admin: bool = False  # Discord "Manage Threads", Slack workspace admin
+    manages_server: bool = False  # Discord "Manage Server", Slack workspace admin: /admin, quota exemption
 
     def key(self) -> str:
         """Who someone is for permissions: display names can be changed and copied, ids cannot."""
@@ -33,6 +34,8 @@ class Place:
     workspace: str
     channel: str
     thread: str
+    # Discord: the thread's channel is marked age-restricted (NSFW). Slack has no such flag.
+    age_restricted: bool = False
 
     def key(self) -> tuple[str, str, str, str]:
         return (self.platform, self.workspace, self.channel, self.thread)
@@ -73,6 +76,7 @@ class Delivery:
     png: bytes
     record: dict[str, Any]
     retry: bool = False  # it may have been posted, in part, before a restart: look before posting
+    spoiler: bool = False  # the image filter flagged it and the server posts such panels as spoilers
 
 
 class DeliveryRefused(Exception):

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from engine.appearance import character_text
-from engine.events import PanelDrawn, Record, active, world_at_panel
+from engine.events import PanelDrawn, PanelEdited, Record, active, world_at_panel
 from engine.world import World
 
 
 def explain_panel(records: list[Record], world: World, index: int | None) -> str:
     panel = world.panel(index)
     before, after = world_at_panel(world.id, records, panel.index)
-    group = next(r.group for r in active(records)
-                 if isinstance(r.event, PanelDrawn) and r.event.panel and r.event.panel.index == panel.index)
-    changed = [r.event.describe() for r in active(records) if r.group == group and not isinstance(r.event, PanelDrawn)]
+    # The command that made the current take: the one that drew it, or the last /edit of it.
+    group = [r.group for r in active(records) if isinstance(r.event, (PanelDrawn, PanelEdited))
+             and r.event.panel and r.event.panel.index == panel.index][-1]
+    changed = [r.event.describe() for r in active(records)
+               if r.group == group and not isinstance(r.event, (PanelDrawn, PanelEdited))]
     lines = [f"**Panel {panel.index}** · {panel.author}: {panel.command}"]
     if panel.notes:
         lines.append("Understood: " + "; ".join(panel.notes))
@@ -22,6 +24,10 @@ def explain_panel(records: list[Record], world: World, index: int | None) -> str
         lines.append("Kept from before: " + "; ".join(kept))
     lines.append(f"Camera: {panel.shot.camera or 'default'} · in frame: "
                  f"{', '.join(panel.shot.characters) or 'nobody'} · action: {panel.shot.action or '(none)'}")
+    if panel.references:
+        lines.append("References: " + "; ".join(panel.references))
+    if panel.prompt_notes:
+        lines.append("; ".join(panel.prompt_notes))
     if panel.dropped:
         lines.append("Dropped to fit the prompt budget (lowest priority first): " + "; ".join(panel.dropped))
     else:
@@ -63,7 +69,8 @@ def describe_scene(world: World) -> str:
 
 
 def describe_world(world: World) -> str:
-    lines = [f"🌍 **{world.title}** · {len(world.panels)} panels · seed {world.seed} · {world.width}x{world.height}"]
+    lines = [f"🌍 **{world.title}** · {count(len(world.panels), 'panel')} · seed {world.seed} · "
+             f"{world.width}x{world.height}"]
     if world.style.prefix:
         lines.append(f"Style: {world.style.prefix}")
     lines.append(describe_scene(world))
@@ -75,6 +82,11 @@ def describe_world(world: World) -> str:
     if others:
         lines.append("Other places: " + ", ".join(others))
     return clip("\n".join(lines))
+
+
+def count(n: int, noun: str) -> str:
+    """"1 panel", "2 panels"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def clip(text: str, limit: int = 1900) -> str:

@@ -38,6 +38,7 @@ _CLOSE_QUOTES = '"“”'
 _DASHES = "—–"  # em and en dash: what autocorrect makes of "--"
 _INT = re.compile(r"[+-]?\d+")
 _AR = re.compile(r"(\d{1,6})\s*[:xX×]\s*(\d{1,6})")
+_SPAN = re.compile(r"#?(?P<one>\d{1,12})|#?(?P<a>\d{1,12})?\s*(?:-|–|—|\.\.|to)\s*#?(?P<b>\d{1,12})?", re.I)
 
 
 class GrammarError(WorldError):
@@ -167,6 +168,14 @@ def _take_option(spec: Spec, token: str, opt: tuple[str, str | None], rest: str,
                  pos: int, scan: _Scan) -> int:
     """Read one option's value from `rest` at `pos`; returns where scanning resumes."""
     name, inline = opt
+    short = next((o for o in spec.options if OPTIONS[o].shorthand and name in OPTIONS[o].choices), None)
+    if name not in spec.options and short is not None:  # "--pdf" for "--format pdf"
+        if inline is not None:
+            raise _fail(f"--{name} takes no value", spec)
+        if short in scan.opts:
+            raise _fail(f"--{name} and --{scan.opts[short]}: choose one", spec)
+        scan.opts[short] = name
+        return pos
     if name not in spec.options:
         raise _unknown_option(spec, token, name)
     if name in scan.opts:
@@ -184,7 +193,7 @@ def _take_option(spec: Spec, token: str, opt: tuple[str, str | None], rest: str,
         value = ((inline or "") + " " + (rest[start:end] if start >= 0 else "")).strip()
         if not value and not OPTIONS[name].may_be_empty:
             raise _fail(f"--{name} needs a value", spec)
-        scan.opts[name] = _unquote(value)
+        scan.opts[name] = _choice(name, _unquote(value), spec) if OPTIONS[name].choices else _unquote(value)
         return end
     if inline is not None:
         value = inline
@@ -203,6 +212,11 @@ def _take_option(spec: Spec, token: str, opt: tuple[str, str | None], rest: str,
         scan.opts[name] = _int(value, f"--{name}", low, high, spec)
     elif kind == "ar":
         scan.opts[name] = _ratio(value, spec)
+    elif kind == "choice":
+        choices = OPTIONS[name].choices
+        if value.lower() not in choices:
+            raise _fail(f"--{name} must be one of {', '.join(choices)}, got {_show(value)}", spec)
+        scan.opts[name] = value.lower()
     else:
         if not value:
             raise _fail(f"--{name} needs a value", spec)
@@ -239,6 +253,14 @@ def _unquote(value: str) -> str:
             and not any(q in inner for q in _CLOSE_QUOTES)):
         return inner.strip()
     return value
+
+
+def _choice(name: str, value: str, spec: Spec) -> str:
+    """One of the option's known values (a synonym counts), else an error that lists them."""
+    known = OPTIONS[name].known(value)
+    if known is None:
+        raise _fail(f"--{name} must be one of: {', '.join(OPTIONS[name].choices)}; got {_show(value)!r}", spec)
+    return known
 
 
 def _int(value: str, what: str, low: int, high: int, spec: Spec) -> int:
@@ -318,14 +340,39 @@ def _build(spec: Spec, rest: str, catalogue: Catalogue) -> Command:
     if args == "title" and len(text) > MAX_TITLE:
         raise _fail(f"TITLE is at most {MAX_TITLE} characters, got {len(text)}", spec)
     name, rest_words = (None, "")
-    if args in ("name", "location"):
-        name, rest_words = _name_and_rest(scan, args.upper(), spec)
-        if name is None and args == "name":
-            raise _fail(f"/{spec.name} needs a NAME", spec)
+    if args in ("name", "location", "user", "user count"):
+        name, rest_words = _name_and_rest(scan, args.split()[0].upper(), spec)
+        if name is None and args != "location":
+            raise _fail(f"/{spec.name} needs a {'NAME' if args == 'name' else '@USER'}", spec)
     panel = _panel(text, spec, args == "panel") if args in ("panel", "panel?") else None
+    if args == "panel text":  # "/edit 3 make her scarf red"
+        first, text = [*text.split(None, 1), "", ""][:2]
+        if first and not first.removeprefix("#").isdigit():
+            raise _fail(f"/{spec.name} needs the panel number first, e.g. /{spec.name} 3 make her scarf red", spec)
+        panel, text = _panel(first, spec, True), text.strip()
+        if not text:
+            raise _fail(f"/{spec.name} needs some text after the panel number: what should change?", spec)
+    span = _span(text, spec) if args == "range" else (None, None)
     topic = _topic(text, catalogue) if args == "topic" and text else None
-    return spec.build(Parsed(text=text, name=name, rest=rest_words, panel=panel, topic=topic,
+    return spec.build(Parsed(text=text, name=name, rest=rest_words, panel=panel, span=span, topic=topic,
                              options=scan.opts, aliases=tuple(scan.aliases)))
+
+
+def _span(text: str, spec: Spec) -> tuple[int | None, int | None]:
+    """FROM-TO as typed: "3-8", "3-" (3 on), "-8" (up to 8), "3" (panel 3 alone), "" (every panel)."""
+    if not text:
+        return None, None
+    m = _SPAN.fullmatch(text)
+    if m is None:
+        raise _fail(f"panels must look like FROM-TO (e.g. 1-8, or 5 for one panel), got {_show(text)}", spec)
+    if m["one"] is not None:
+        n = _int(m["one"], "PANEL", 1, MAX_PANEL, spec)
+        return n, n
+    first = _int(m["a"], "FROM", 1, MAX_PANEL, spec) if m["a"] else None
+    last = _int(m["b"], "TO", 1, MAX_PANEL, spec) if m["b"] else None
+    if first is not None and last is not None and first > last:
+        raise _fail(f"FROM ({first}) comes after TO ({last})", spec)
+    return first, last
 
 
 # ---------------------------------------------------------------- help

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from bot.context import Delivery, DeliveryRefused, Outlet, Place, RenderTicket
 from bot.ports import JobRecord, RenderHandle, RenderQueue, WorldStore
@@ -40,11 +42,40 @@ class PanelRendered:
 Subscriber = Callable[[PanelRendered], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class JobEvent:
+    """A job moved on: "stored" (followed), "rendered", "posted", "failed" or "cancelled" (metrics, logs)."""
+
+    job_id: str
+    world_id: str
+    panel: int
+    platform: str
+    state: str
+    seconds: float = 0.0  # posted: from stored (followed) to posted; rendered: the render's own time
+    error: str = ""
+
+
+Watcher = Callable[[JobEvent], None]
+
+
+class Screen(Protocol):
+    """The image filter between rendering and storing (bot/image_guard.py)."""
+
+    async def rendered(self, job: JobRecord, place: Place, png: bytes, spoilers: bool) -> bool:
+        """True: post it as a spoiler. Raises RenderFailed to hold the panel back."""
+        ...
+
+    async def spoiler(self, image: str) -> bool: ...
+
+
 class Outbox:
-    def __init__(self, store: WorldStore, queue: RenderQueue) -> None:
+    def __init__(self, store: WorldStore, queue: RenderQueue, screen: Screen | None = None) -> None:
         self._store = store
         self._queue = queue
+        self._screen = screen
         self._subscribers: list[Subscriber] = []
+        self._watchers: list[Watcher] = []
+        self._followed_at: dict[str, float] = {}
         self._outlets: dict[str, Outlet] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._tickets: dict[str, RenderTicket] = {}
@@ -52,6 +83,19 @@ class Outbox:
     def subscribe(self, subscriber: Subscriber) -> None:
         """`subscriber` hears of every panel rendered from now on (the composition root wires these)."""
         self._subscribers.append(subscriber)
+
+    def watch(self, watcher: Watcher) -> None:
+        """`watcher` hears of every job's steps from now on (metrics, job logs); it must not block."""
+        self._watchers.append(watcher)
+
+    def _tell(self, job_id: str, world_id: str, panel: int, platform: str, state: str, seconds: float = 0.0,
+              error: str = "") -> None:
+        event = JobEvent(job_id, world_id, panel, platform, state, seconds, error)
+        for watcher in self._watchers:
+            try:
+                watcher(event)
+            except Exception:
+                log.exception("a job watcher failed on %s", job_id)
 
     # ------------------------------------------------------------ outlets
 
@@ -70,6 +114,8 @@ class Outbox:
         """Takes over a submitted job; the ticket resolves with the posted message id."""
         ticket = RenderTicket(job_id, world_id, panel, take, handle)
         self._tickets[job_id] = ticket
+        self._followed_at[job_id] = time.monotonic()
+        self._tell(job_id, world_id, panel, "", "stored")
         task = asyncio.create_task(self._finish(ticket, anchor), name=f"render-{job_id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -93,6 +139,7 @@ class Outbox:
                 ticket.done.set_exception(e)
         finally:
             self._tickets.pop(ticket.job_id, None)
+            self._followed_at.pop(ticket.job_id, None)
             # Nobody may await ticket.done (chat platforms don't): mark its exception retrieved.
             if ticket.done.done() and not ticket.done.cancelled():
                 ticket.done.exception()
@@ -106,18 +153,32 @@ class Outbox:
                 if status.state != "queued":
                     break
             result = await ticket.handle.result()
+            await self._screened(ticket.job_id, result.png)
         except RenderCancelled:
             await self._store.set_job_state(ticket.job_id, "cancelled")
+            self._tell(ticket.job_id, ticket.world_id, ticket.panel, "", "cancelled")
             raise
         except RenderFailed as e:
             await self._store.set_job_state(ticket.job_id, "failed", str(e))
             row = await self._store.job(ticket.job_id)
-            if row is not None and (outlet := self._outlets.get(row.place["platform"])):
+            platform = row.place["platform"] if row is not None else ""
+            self._tell(ticket.job_id, ticket.world_id, ticket.panel, platform, "failed", error=str(e))
+            if row is not None and (outlet := self._outlets.get(platform)):
                 await outlet.failed(_place(row), row.id, row.panel, str(e))
             raise
         sha = await self._store.put_blob(result.png)
         await self._store.job_rendered(ticket.job_id, sha)
+        self._tell(ticket.job_id, ticket.world_id, ticket.panel, "", "rendered", result.seconds)
         return sha
+
+    async def _screened(self, job_id: str, png: bytes) -> None:
+        """The image filter's word on a rendered panel, before it is stored (raises RenderFailed)."""
+        if self._screen is None:
+            return
+        row = await self._store.job(job_id)
+        if row is not None:
+            outlet = self._outlets.get(row.place["platform"])
+            await self._screen.rendered(row, _place(row), png, bool(getattr(outlet, "spoilers", False)))
 
     async def _publish(self, event: PanelRendered) -> None:
         # A subscriber's failure is logged and never stops the panel from being posted.
@@ -139,15 +200,24 @@ class Outbox:
             return None
         png = await self._store.get_blob(row.image)
         record = dict(row.spec["record"])
+        spoiler = self._screen is not None and await self._screen.spoiler(row.image)
         delivery = Delivery(job_id=row.id, world_id=row.world_id, panel=row.panel, take=row.take,
                             place=_place(row), author=row.author, caption=caption(record), png=png, record=record,
-                            retry=retry)
+                            spoiler=spoiler, retry=retry)
+        platform = row.place["platform"]
         try:
             message_id = await outlet.deliver(delivery)
         except DeliveryRefused as e:
             await self._store.set_job_state(row.id, "failed", f"delivery refused: {e}")
+            self._tell(row.id, row.world_id, row.panel, platform, "failed", error=f"delivery refused: {e}")
+            raise
+        except Exception as e:
+            self._tell(row.id, row.world_id, row.panel, platform, "delivery_error", error=repr(e)[:200])
             raise
         await self._store.job_posted(row.id, message_id)
+        started = self._followed_at.get(row.id)
+        self._tell(row.id, row.world_id, row.panel, platform, "posted",
+                   time.monotonic() - started if started is not None else 0.0)
         return message_id
 
     async def recover(self, platform: str) -> int:

@@ -23,15 +23,18 @@ from dataclasses import asdict, replace
 from bot import commands as c
 from bot.context import Actor, Attachment, NewPlace, Place, Reply
 from bot.grammar import parse
+from bot.guard import Guard
 from bot.handlers import ALL
 from bot.handlers.base import Ctx, Handler, Services, WorldSession
 from bot.limits import Limits
 from bot.outbox import Outbox, PanelRendered
 from bot.ports import JobRowData, RenderQueue, WorldStore
-from engine.compose import Author, Composition, Planner, Target, compose, compose_reroll
+from engine.compose import Author, Composition, Planner, Target, compose, compose_reroll, uses_sentences
+from engine.editing import compose_edit
 from engine.errors import LimitExceeded, NotAllowed, WorldError
 from engine.events import CharacterReferenceSet, Event, PanelDrawn, Undone, active, fold
 from engine.planner import plan
+from engine.references import panel_places
 from engine.renderers.storyboard.renderer import storyboard_sheet
 from engine.world import ImageRef, Panel, World
 
@@ -43,8 +46,9 @@ class WorldService:
                  target: Target | None = None, limits: Limits | None = None,
                  catalogue: c.Catalogue = c.CATALOGUE, handlers: Mapping[type, Handler] = ALL,
                  planner: Planner = plan, planner_blocks: bool = False,
-                 default_seed: Callable[[], int] | None = None) -> None:
+                 default_seed: Callable[[], int] | None = None, guard: Guard | None = None) -> None:
         self.limits = limits or Limits()
+        self.guard = guard or Guard()  # bans, the word filter, quotas and the audit log (bot/guard.py)
         self.catalogue = catalogue
         self._store = store
         self._queue = queue
@@ -55,10 +59,11 @@ class WorldService:
         self._planner = planner
         self._planner_blocks = planner_blocks
         self._handlers: dict[type, Handler] = {
-            **handlers, c.Imagine: self._draw, c.ContinueStory: self._draw, c.Reroll: self._draw}
+            **handlers, c.Imagine: self._draw, c.ContinueStory: self._draw, c.Reroll: self._draw,
+            c.EditPanel: self._draw}
         self._services = Services(store, self.limits, catalogue, find=self.world_id_for, load=self._load,
                                   append=self._append_by, new_id=lambda: secrets.token_hex(6),
-                                  default_seed=default_seed or (lambda: secrets.randbits(31)))
+                                  default_seed=default_seed or (lambda: secrets.randbits(31)), guard=self.guard)
         self._locks: dict[str, asyncio.Lock] = {}
         self._cache: dict[str, WorldSession] = {}
         self._recent: dict[str, list[float]] = {}
@@ -137,6 +142,7 @@ class WorldService:
         if handler is None:
             raise WorldError(f"{type(cmd).__name__} is not supported here")
         spec = self.catalogue.spec_for(type(cmd))
+        await self.guard.admit(cmd, actor, place, spec)  # closing, banned, blocked words: nothing changes
         text = text or (f"/{spec.name}" if spec else "/" + type(cmd).__name__.lower())
         if spec is not None and not spec.needs_world:
             return await handler(cmd, Ctx(actor, place, text, files, new_place, None, self._services))
@@ -181,10 +187,10 @@ class WorldService:
 
     # ------------------------------------------------------------ drawing
 
-    async def _draw(self, cmd: c.Imagine | c.ContinueStory | c.Reroll, ctx: Ctx) -> Reply:
+    async def _draw(self, cmd: c.Imagine | c.ContinueStory | c.Reroll | c.EditPanel, ctx: Ctx) -> Reply:
         """compose -> permissions -> room in the queue -> one transaction -> submit -> outbox."""
         assert ctx.session is not None
-        if not isinstance(cmd, c.Reroll) and len(ctx.world.panels) >= self.limits.max_panels:
+        if not isinstance(cmd, (c.Reroll, c.EditPanel)) and len(ctx.world.panels) >= self.limits.max_panels:
             raise LimitExceeded(f"this world has reached {self.limits.max_panels} panels; branch it to go on")
         self._check_rate(ctx.actor)
         composition = await self._compose(cmd, ctx)
@@ -196,34 +202,44 @@ class WorldService:
         job, panel = composition.job, composition.panel
         self._queue.check_room(job.user)  # a full queue stores nothing
         spec = {"job": job.to_json(), "record": composition.record, "anchor": composition.anchor}
-        await self._append(ctx.session, ctx.actor.name, ctx.actor.key(), list(composition.events),
-                           job=(job.job_id, panel.index, panel.take, spec, asdict(ctx.place)))
+        async with self.guard.panel(ctx.actor, ctx.place):  # today's quotas, given back if storing fails
+            await self._append(ctx.session, ctx.actor.name, ctx.actor.key(), list(composition.events),
+                               job=(job.job_id, panel.index, panel.take, spec, asdict(ctx.place)))
         handle = self._queue.submit(job, stored=True)
         ticket = self._outbox.follow(job.job_id, job.world_id, panel.index, panel.take, handle, composition.anchor)
         status = handle.status()
         where = "rendering now" if status.state == "rendering" else (
             "next in the queue" if status.position == 0 else f"position {status.position} in the queue")
         again = f" (take {panel.take + 1})" if panel.take else ""
-        return Reply(f"🎨 Panel {panel.index}{again} is {where}.", ticket=ticket, world_id=job.world_id)
+        kept = "" if not isinstance(cmd, c.EditPanel) else (
+            " The world keeps the change from here on." if len(composition.events) > 1
+            else " Only this take changes." if composition.shown else " Nothing in the world changes.")
+        return Reply(f"🎨 Panel {panel.index}{again} is {where}.{kept}", ticket=ticket, world_id=job.world_id)
 
-    async def _compose(self, cmd: c.Imagine | c.ContinueStory | c.Reroll, ctx: Ctx) -> Composition:
+    async def _compose(self, cmd: c.Imagine | c.ContinueStory | c.Reroll | c.EditPanel, ctx: Ctx) -> Composition:
         assert ctx.session is not None
-        world, target = ctx.world, self._target
+        world, target, records = ctx.world, self._target, ctx.session.records
         author = Author(ctx.actor.name, ctx.actor.key())
         job_id = secrets.token_hex(8)
-        reads_panels = target.previous_weight > 0 or target.capabilities.max_references > 0
+        sentences = uses_sentences(target.capabilities)
+        reads_panels = target.previous_weight > 0 or sentences
         images = await self._store.panel_images(world.id) if reads_panels else {}
+        places = panel_places(records) if sentences else {}
 
         def locate(sha: str) -> str:
             return str(self._store.blob_path(sha))
 
         if isinstance(cmd, c.Reroll):
-            return compose_reroll(world, ctx.session.records, cmd.panel, author=author, job_id=job_id,
-                                  command=ctx.text, target=target, panel_images=images, locate=locate)
+            return compose_reroll(world, records, cmd.panel, author=author, job_id=job_id, command=ctx.text,
+                                  target=target, panel_images=images, places=places, locate=locate)
         run = (asyncio.to_thread if self._planner_blocks else _inline)
+        if isinstance(cmd, c.EditPanel):
+            return await run(compose_edit, world, records, cmd.panel, cmd.text, author=author, job_id=job_id,
+                             command=ctx.text, target=target, planner=self._planner, panel_images=images,
+                             places=places, locate=locate)
         return await run(compose, world, cmd.text, cmd.options, author=author, job_id=job_id, command=ctx.text,
                          target=target, carry=isinstance(cmd, c.ContinueStory), planner=self._planner,
-                         panel_images=images, locate=locate)
+                         panel_images=images, places=places, locate=locate)
 
     def _check_rate(self, actor: Actor) -> None:
         if self.limits.renders_per_minute <= 0:

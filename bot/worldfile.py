@@ -1,8 +1,9 @@
-"""The open world file: versioned JSON with the event log and embedded reference images.
+"""The open world file: versioned JSON with the event log, reference images and drawn panels.
 
-Export writes the whole event log (undone commands included, so /history survives) and every
-image the events name, base64-encoded. Import accepts that JSON, or a zip holding
-`world.json` plus `blobs/<sha256>` files. The schema is docs/world-format.schema.json.
+Export writes the whole event log (undone commands included, so /history survives), every
+image the events name and the image of every drawn panel (version 2), base64-encoded. Import
+accepts that JSON (version 1 files too: they have no panel images), or a zip holding
+`world.json` plus `blobs/<sha256>` files. The schema is bot/world-format.schema.json.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import io
 import json
 import zipfile
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, NamedTuple, TypedDict
 
 import jsonschema
 
@@ -23,7 +24,8 @@ from engine.events import Record, event_from_json, event_to_json, fold
 from engine.world import ImageRef
 
 FORMAT = "worldloom.world"
-VERSION = 1
+VERSION = 2  # 2: adds "panels" (the drawn image of each panel), panel_edited events, panels' prompt_notes
+READS = (1, 2)
 SCHEMA_PATH = Path(__file__).resolve().parent / "world-format.schema.json"
 MAX_FILE_BYTES = 64 * 1024 * 1024
 
@@ -42,6 +44,16 @@ class WorldFile(TypedDict):
     title: str
     events: list[EventEntry]
     images: dict[str, str]  # sha256 -> base64 PNG
+    panels: dict[str, str]  # panel number -> sha256 of its drawn image (newest take)
+
+
+class WorldContents(NamedTuple):
+    """What a world file holds, checked."""
+
+    title: str
+    records: list[Record]
+    images: dict[str, bytes]  # sha256 -> bytes: references and panel images
+    panels: dict[int, str]  # panel number -> sha256 of its drawn image
 
 
 class BadWorldFile(WorldError):
@@ -67,7 +79,9 @@ def image_hashes(records: list[Record]) -> list[str]:
     return list(seen)
 
 
-def export_world(title: str, records: list[Record], images: dict[str, bytes]) -> bytes:
+def export_world(title: str, records: list[Record], images: dict[str, bytes],
+                 panels: dict[int, str] | None = None) -> bytes:
+    """The world file; `images` must hold every image the events name and every panel's image."""
     doc: WorldFile = {
         "format": FORMAT,
         "version": VERSION,
@@ -75,12 +89,13 @@ def export_world(title: str, records: list[Record], images: dict[str, bytes]) ->
         "events": [{"seq": r.seq, "group": r.group, "author": r.author, "at": r.at,
                     "event": event_to_json(r.event)} for r in records],
         "images": {sha: base64.b64encode(images[sha]).decode("ascii") for sha in sorted(images)},
+        "panels": {str(index): sha for index, sha in sorted((panels or {}).items())},
     }
     return json.dumps(doc, ensure_ascii=False, sort_keys=True, indent=2).encode("utf-8")
 
 
-def parse_world_file(data: bytes) -> tuple[str, list[Record], dict[str, bytes]]:
-    """Validates a world file (JSON or zip); returns title, records and images. Raises BadWorldFile."""
+def parse_world_file(data: bytes) -> WorldContents:
+    """Validates a world file (JSON or zip) of any version this reads. Raises BadWorldFile."""
     if len(data) > MAX_FILE_BYTES:
         raise BadWorldFile(f"the world file is too large (max {MAX_FILE_BYTES // (1024 * 1024)} MiB)")
     extra: dict[str, bytes] = {}
@@ -111,14 +126,18 @@ def parse_world_file(data: bytes) -> tuple[str, list[Record], dict[str, bytes]]:
     seqs = [r.seq for r in records]
     if seqs != sorted(set(seqs)):
         raise BadWorldFile("events must have increasing, unique seq numbers")
-    missing = [sha for sha in image_hashes(records) if sha not in images]
+    panels = {int(index): sha for index, sha in doc.get("panels", {}).items()}
+    missing = [sha for sha in [*image_hashes(records), *panels.values()] if sha not in images]
     if missing:
         raise BadWorldFile(f"the file refers to {len(missing)} image(s) it does not contain")
     try:
-        fold("import-check", records)
+        world = fold("import-check", records)
     except (WorldError, AssertionError, TypeError, ValueError, AttributeError) as e:
         raise BadWorldFile(f"the events do not replay: {e}") from None
-    return doc["title"], records, images
+    strays = sorted(set(panels) - {p.index for p in world.panels})
+    if strays:
+        raise BadWorldFile(f"the file has images for panels its story does not draw: {strays[:5]}")
+    return WorldContents(doc["title"], records, images, panels)
 
 
 def _read_zip(data: bytes) -> tuple[bytes, dict[str, bytes]]:

@@ -12,12 +12,23 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from engine.appearance import character_text
-from engine.events import AppearanceChanged, Event, PanelDrawn, PanelRerolled, Record, world_at_panel
+from engine.events import (
+    AppearanceChanged,
+    Event,
+    PanelDrawn,
+    PanelEdited,
+    PanelRerolled,
+    Record,
+    active,
+    world_at_panel,
+)
+from engine.instructions import as_statement
 from engine.jobs import Capabilities, Reference, RenderJob
 from engine.planner import Plan, PlanOptions, plan
-from engine.prompt import DEFAULT_BUDGET, compile_prompt
+from engine.prompt import DEFAULT_BUDGET, PromptSpec, compile_prompt
+from engine.prose import compile_with_references
 from engine.renderers.storyboard.board import board
-from engine.world import Panel, World, panel_seed
+from engine.world import Panel, Shot, World, panel_seed
 
 Planner = Callable[[World, str, PlanOptions], Plan]
 Locate = Callable[[str], str]  # an image's sha256 -> a path the renderer can open
@@ -61,68 +72,129 @@ class Composition:
     job: RenderJob
     record: dict[str, Any]  # one line of panels.jsonl, and what /why reads
     anchor: str | None = None  # the character whose first solo panel this is (automatic anchoring)
+    shown: tuple[Event, ...] = ()  # changes this take shows but the world does not keep (/edit of an older panel)
 
     @property
     def changes(self) -> tuple[AppearanceChanged, ...]:
         """The appearance changes the words make: the service checks them against locks."""
-        return tuple(e for e in self.events if isinstance(e, AppearanceChanged))
+        return tuple(e for e in (*self.events, *self.shown) if isinstance(e, AppearanceChanged))
+
+
+def uses_sentences(caps: Capabilities) -> bool:
+    """Multi-reference models (FLUX.2, Qwen-Image-Edit) read sentences and images; SD and the storyboard tags."""
+    return caps.prompt_style == "sentences" or caps.max_references > 0
 
 
 def compose(world: World, text: str, options: RenderOptions, *, author: Author, job_id: str, command: str,
             target: Target, carry: bool = True, planner: Planner = plan,
-            panel_images: Mapping[int, str] | None = None, locate: Locate = str) -> Composition:
-    """A new panel from `text`: `carry` keeps who was in frame (/continue), else a fresh shot (/imagine)."""
+            panel_images: Mapping[int, str] | None = None, places: Mapping[int, str] | None = None,
+            locate: Locate = str) -> Composition:
+    """A new panel from `text`: `carry` keeps who was in frame (/continue), else a fresh shot (/imagine).
+
+    panel_images: panel index -> its stored image (the newest take drawn so far); places: where each
+    panel was drawn (engine.references.panel_places): a multi-reference model's references come from them.
+    """
     # 1. Read the words: state changes and the shot.
     p = planner(world, text, PlanOptions(carry_characters=carry))
     # 2. The world the panel shows: after the changes the words make.
     after = world
     for event in p.events:
         after = event.apply(after)
-    # 3. The prompt, within the renderer's budget.
-    spec = compile_prompt(after, p.shot, target.budget, target.count_tokens, extra_negative=options.negative)
+    # 3. The prompt and references, within the renderer's budget and limit.
+    parent = world.panels[-1].index if world.panels else None
+    drawn = prompt_for(after, p.shot, parent, target, panel_images or {}, places or {}, locate,
+                       negative=options.negative)
     # 4. Where the panel stands in the story, its seed and size.
     index = world.next_panel_index
     width, height = options.size or (world.width, world.height)
+    spec = drawn.spec
     panel = Panel(
-        index=index, parent=world.panels[-1].index if world.panels else None, command=command,
+        index=index, parent=parent, command=command,
         author=author.name, shot=p.shot, prompt=spec.prompt, negative_prompt=spec.negative,
         seed=options.seed if options.seed is not None else panel_seed(world.seed, index),
         width=width, height=height, steps=options.steps or world.steps, dropped=spec.dropped,
-        references=spec.references, notes=p.notes)
+        references=spec.references, notes=p.notes, prompt_notes=spec.notes)
     # 5. The job and the record.
-    return _finish((*p.events, PanelDrawn(panel)), after, panel, author, job_id, target, panel_images, locate)
+    return finish((*p.events, PanelDrawn(panel)), after, panel, author, job_id, target, drawn.references)
 
 
 def compose_reroll(world: World, records: list[Record], index: int | None, *, author: Author, job_id: str,
                    command: str, target: Target, panel_images: Mapping[int, str] | None = None,
-                   locate: Locate = str) -> Composition:
+                   places: Mapping[int, str] | None = None, locate: Locate = str) -> Composition:
     """Another take of a panel (the last by default): same plan, a new seed, drawn as its world was then."""
     old = world.panel(index)
     seed = panel_seed(world.seed ^ 0x5EED, old.index, old.take + 1)
     panel = replace(old, seed=seed, take=old.take + 1, command=command, author=author.name)
-    _, then = world_at_panel(world.id, records, old.index)
-    return _finish((PanelRerolled(index=old.index, seed=seed),), then, panel, author, job_id, target,
-                   panel_images, locate)
+    then = take_world(world.id, records, old.index)
+    drawn = prompt_for(then, old.shot, old.parent, target, panel_images or {}, places or {}, locate)
+    if uses_sentences(target.capabilities):  # the references may have changed: their "image N" with them
+        spec = drawn.spec
+        panel = replace(panel, prompt=spec.prompt, negative_prompt=spec.negative, dropped=spec.dropped,
+                        references=spec.references, prompt_notes=spec.notes)
+    return finish((PanelRerolled(index=old.index, seed=seed),), then, panel, author, job_id, target,
+                  drawn.references)
 
 
-def _finish(events: tuple[Event, ...], world: World, panel: Panel, author: Author, job_id: str, target: Target,
-            panel_images: Mapping[int, str] | None, locate: Locate) -> Composition:
-    refs = _references(world, panel, target, panel_images or {}, locate)
+def take_world(world_id: str, records: list[Record], index: int) -> World:
+    """The world as panel `index`'s current take shows it: after the command that drew it, with
+    every /edit of it since (the stored changes of an edit of the latest panel; the instruction
+    read again, by the rule planner, for an edit of an older one)."""
+    _, then = world_at_panel(world_id, records, index)
+    live = active(records)
+    drawn = max(r.seq for r in live if isinstance(r.event, PanelDrawn) and r.event.panel is not None
+                and r.event.panel.index == index)
+    for r in live:
+        ev = r.event
+        if r.seq <= drawn or not isinstance(ev, PanelEdited) or ev.panel is None or ev.panel.index != index:
+            continue
+        stored = [x.event for x in live if x.group == r.group and x.seq < r.seq]
+        changes = stored or list(plan(then, as_statement(then, ev.instruction)).events)
+        for change in (*changes, ev):
+            then = change.apply(then)
+    return then
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """A panel's prompt and the references its job passes, in the order the prompt names them."""
+
+    spec: PromptSpec
+    references: tuple[Reference, ...]
+
+
+def prompt_for(world: World, shot: Shot, parent: int | None, target: Target, panel_images: Mapping[int, str],
+               places: Mapping[int, str], locate: Locate, *, negative: str = "", edit: int | None = None,
+               instruction: str = "") -> Drawn:
+    """Sentences and chosen references for multi-reference models; CLIP tags (and reference attention) else."""
+    caps = target.capabilities
+    if uses_sentences(caps):
+        spec, choice = compile_with_references(
+            world, shot, caps, panel_images, places, count_tokens=target.count_tokens, extra_negative=negative,
+            previous=parent if target.previous_weight > 0 else None, previous_weight=target.previous_weight,
+            edit=edit, instruction=instruction)
+        return Drawn(spec, choice.job_references(locate))
+    spec = compile_prompt(world, shot, target.budget, target.count_tokens, extra_negative=negative)
+    return Drawn(spec, _references(world, shot, parent, target, panel_images, locate))
+
+
+def finish(events: tuple[Event, ...], world: World, panel: Panel, author: Author, job_id: str, target: Target,
+           references: tuple[Reference, ...]) -> Composition:
+    """The render job and the record of a composed panel."""
     job = RenderJob(
         job_id=job_id, world_id=world.id, panel=panel.index, user=author.key, prompt=panel.prompt,
         negative_prompt=panel.negative_prompt, seed=panel.seed, width=panel.width, height=panel.height,
-        steps=panel.steps, references=refs, board=board(world, panel))
+        steps=panel.steps, references=references, board=board(world, panel), model=target.capabilities.model)
     return Composition(events, world, panel, job, panel_record(world, panel, target.renderer),
                        anchor=_anchor_for(world, panel))
 
 
-def _references(world: World, panel: Panel, target: Target, panel_images: Mapping[int, str],
+def _references(world: World, shot: Shot, parent: int | None, target: Target, panel_images: Mapping[int, str],
                 locate: Locate) -> tuple[Reference, ...]:
-    """Each framed character's reference, the style image, and the previous panel when asked for."""
+    """Reference attention (SD): each framed character's reference, the style image, the previous panel."""
     if not target.capabilities.reads_images:
         return ()
     refs = []
-    for name in panel.shot.characters:
+    for name in shot.characters:
         ch = world.find_character(name)
         if ch is not None and ch.references:
             r = ch.references[0]
@@ -130,7 +202,7 @@ def _references(world: World, panel: Panel, target: Target, panel_images: Mappin
     if world.style.reference is not None:
         r = world.style.reference
         refs.append(Reference("style", locate(r.image), r.weight / 100, "style"))
-    previous = panel_images.get(panel.parent) if panel.parent is not None else None
+    previous = panel_images.get(parent) if parent is not None else None
     if target.previous_weight > 0 and previous is not None:  # None while the previous panel is still drawing
         refs.append(Reference("previous", locate(previous), target.previous_weight, "previous"))
     return tuple(refs)
@@ -161,6 +233,7 @@ def panel_record(world: World, panel: Panel, renderer: str) -> dict[str, Any]:
         "scene": {"location": s.location, "time_of_day": s.time_of_day, "lighting": s.lighting,
                   "weather": s.weather},
         "characters": characters, "references": list(panel.references), "dropped": list(panel.dropped),
+        "notes": list(panel.prompt_notes),  # references left out, --no folded into the prompt
     }
 
 

@@ -273,6 +273,28 @@ class PanelRerolled(Event):
 
 
 @dataclass(frozen=True)
+class PanelEdited(Event):
+    """A new take of a drawn panel, changed by /edit: the panel as that take shows it.
+
+    Editing the latest panel stores the planner's events for the instruction in the same group
+    (the world changes from then on); editing an older one stores only this take.
+    """
+
+    kind: ClassVar[str] = "panel_edited"
+    panel: Panel | None = None
+    instruction: str = ""
+
+    def apply(self, world: World) -> World:
+        assert self.panel is not None
+        new, old = self.panel, world.panel(self.panel.index)  # raises UnknownPanel for a panel never drawn
+        return replace(world, panels=tuple(new if p is old else p for p in world.panels))
+
+    def describe(self) -> str:
+        p = self.panel
+        return f"edited panel {p.index}: {self.instruction}" if p else "edited a panel"
+
+
+@dataclass(frozen=True)
 class Undone(Event):
     """Reverts every event of one earlier command group."""
 
@@ -410,7 +432,8 @@ def _build(name: str, value: Any) -> Any:
         shot = Shot(**{**value["shot"], "characters": tuple(value["shot"]["characters"])})
         return Panel(**{**value, "shot": shot, "dropped": tuple(value.get("dropped", ())),
                         "references": tuple(value.get("references", ())),
-                        "notes": tuple(value.get("notes", ()))})
+                        "notes": tuple(value.get("notes", ())),
+                        "prompt_notes": tuple(value.get("prompt_notes", ()))})
     if name in ("aliases", "props", "added", "removed") and value is not None:
         if not all(isinstance(v, str) for v in value):
             raise ValueError(f"{name} must be a list of strings")

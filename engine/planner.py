@@ -82,7 +82,7 @@ def plan(world: World, text: str, options: PlanOptions | None = None) -> Plan:
     camera = _read_camera(world, told, consumed, reserved, notes)
     _read_scene_words(told, scene, notes, world)
 
-    mentions = idx.mentions(text, world)
+    mentions = idx.mentions(told, world)  # a name in quoted speech is talked about, not in the picture
     leavers, enterers, leave_spans = entering_and_leaving(text, mentions)
     consumed += leave_spans
     bare = text

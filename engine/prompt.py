@@ -66,7 +66,7 @@ def estimate_tokens(text: str) -> int:
     return len(_PIECE.findall(text))
 
 
-def _light(scene: Scene) -> str:
+def light_text(scene: Scene) -> str:
     bits = [scene.lighting] if scene.lighting else []
     if scene.light_from:
         bits.append(f"light from the {scene.light_from}" if scene.light_from != "behind"
@@ -82,7 +82,7 @@ _ON_PLACES = frozenset("""pier jetty dock docks wharf beach shore shoreline coas
 _HEAD_END = re.compile(r"\s+(?:with|of|full|where|that|which|under|near|by|at|in|on|beside|overlooking)\s|,")
 
 
-def _location_text(name: str, description: str) -> str:
+def location_text(name: str, description: str) -> str:
     """"in a smoky tavern", "on a wooden pier", "in Rain Alley, a narrow alley": name and description."""
     desc = " ".join(description.split())
     if not desc:
@@ -118,14 +118,14 @@ def _parts(world: World, shot: Shot) -> list[tuple[str, str]]:
         parts.append(("action", action))
     loc = world.location(sc.location)
     if loc is not None:
-        parts.append(("location", _location_text(loc.name, loc.description)))
+        parts.append(("location", location_text(loc.name, loc.description)))
         parts += [("prop", p) for p in loc.props]
     elif sc.location:
-        parts.append(("location", _location_text(sc.location, "")))
+        parts.append(("location", location_text(sc.location, "")))
     if sc.time_of_day:
         parts.append(("time", _TIME_PHRASE.get(sc.time_of_day.lower(), sc.time_of_day)))
-    if _light(sc):
-        parts.append(("light", _light(sc)))
+    if light_text(sc):
+        parts.append(("light", light_text(sc)))
     if sc.weather:
         parts.append(("weather", sc.weather))
     if s.suffix.strip():
@@ -133,7 +133,7 @@ def _parts(world: World, shot: Shot) -> list[tuple[str, str]]:
     return parts
 
 
-def _negative(world: World, extra: str) -> str:
+def negative_text(world: World, extra: str) -> str:
     seen: dict[str, str] = {}
     for bit in (*world.style.negative.split(","), *extra.split(",")):
         b = " ".join(bit.split())
@@ -142,25 +142,31 @@ def _negative(world: World, extra: str) -> str:
     return ", ".join(seen.values())
 
 
-# Shared with the sentence compiler (engine/prose.py), which words the same facts differently.
-def location_text(name: str, description: str) -> str:
-    """"in a smoky tavern", "on a wooden pier": a place as a prepositional phrase."""
-    return _location_text(name, description)
-
-
-def light_text(scene: Scene) -> str:
-    """"warm candlelight, light from the left"; "" when the scene sets no light."""
-    return _light(scene)
-
-
+# The sentence compiler (engine/prose.py) words the same facts differently and shares these.
 def time_phrase(time_of_day: str) -> str:
     """"at dusk", "in the morning"; other values as written."""
     return _TIME_PHRASE.get(time_of_day.lower(), time_of_day)
 
 
-def negative_text(world: World, extra: str) -> str:
-    """The world's negative prompt and a panel's --no words, deduplicated."""
-    return _negative(world, extra)
+def fit_parts(parts: list[tuple[str, str]], budget: int, count: Callable[[str], int],
+              text_of: Callable[[list[tuple[str, str]]], str], drop_order: tuple[str, ...],
+              labels: dict[str, str]) -> tuple[str, ...]:
+    """Drops parts (in place) by priority until the text fits `budget`; returns what was dropped.
+
+    Within a kind the last one goes first (the last prop, the last character framed), and the
+    very last part always stays: a prompt must say something.
+    """
+    dropped: list[str] = []
+    for kind in drop_order:
+        while len(parts) > 1 and count(text_of(parts)) > budget:
+            idx = next((i for i in range(len(parts) - 1, -1, -1) if parts[i][0] == kind), None)
+            if idx is None:
+                break
+            k, text = parts.pop(idx)
+            dropped.append(f"{labels[k]}: {text}")
+        if count(text_of(parts)) <= budget:
+            break
+    return tuple(dropped)
 
 
 def compile_prompt(world: World, shot: Shot, budget: int = DEFAULT_BUDGET,
@@ -169,26 +175,14 @@ def compile_prompt(world: World, shot: Shot, budget: int = DEFAULT_BUDGET,
     """The panel's prompt within `budget` tokens of the whole positive prompt."""
     count = count_tokens or estimate_tokens
     parts = _parts(world, shot)
-    dropped: list[str] = []
-
     def text_of(ps: list[tuple[str, str]]) -> str:
         return ", ".join(t for _, t in ps)
 
-    # Drop by priority, and within a kind the last one first (the last prop, the last
-    # character framed); never drop the very last part (a prompt must say something).
-    for kind in DROP_ORDER:
-        while len(parts) > 1 and count(text_of(parts)) > budget:
-            idx = next((i for i in range(len(parts) - 1, -1, -1) if parts[i][0] == kind), None)
-            if idx is None:
-                break
-            k, t = parts.pop(idx)
-            dropped.append(f"{_LABEL[k]}: {t}")
-        if count(text_of(parts)) <= budget:
-            break
+    dropped = fit_parts(parts, budget, count, text_of, DROP_ORDER, _LABEL)
     refs = tuple(n for n in shot.characters
                  if (c := world.find_character(n)) is not None and c.references)
-    return PromptSpec(prompt=text_of(parts), negative=_negative(world, extra_negative),
-                      dropped=tuple(dropped), references=refs, parts=tuple(parts))
+    return PromptSpec(prompt=text_of(parts), negative=negative_text(world, extra_negative),
+                      dropped=dropped, references=refs, parts=tuple(parts))
 
 
 def compile(world: World, shot: Shot, budget: int = DEFAULT_BUDGET,

@@ -16,8 +16,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from engine.appearance import character_text
+from engine.comic.speech import strip_speech
 from engine.jobs import Capabilities
-from engine.prompt import PromptSpec, estimate_tokens, light_text, location_text, negative_text, time_phrase
+from engine.prompt import (
+    PromptSpec,
+    estimate_tokens,
+    fit_parts,
+    light_text,
+    location_text,
+    negative_text,
+    time_phrase,
+)
 from engine.references import ReferenceChoice, choose_references
 from engine.world import Shot, World
 
@@ -71,8 +80,9 @@ def _parts(world: World, shot: Shot, refs: ReferenceChoice, word: str, instructi
         else:
             head = c.name
         parts.append(("character", sentence(f"{head}: {looks}" if looks else head)))
-    if shot.action.strip():
-        parts.append(("action", sentence(shot.action)))
+    action = strip_speech(shot.action)  # quoted speech goes into balloons: image models would letter it
+    if action.strip():
+        parts.append(("action", sentence(action)))
     loc = world.location(sc.location)
     if sc.location:
         where = location_text(loc.name, loc.description) if loc else location_text(sc.location, "")
@@ -124,23 +134,14 @@ def compile_prose(world: World, shot: Shot, budget: int = DEFAULT_BUDGET,
     negatives = negative_text(world, extra_negative)
     folded = negatives if not negative_prompt else ""
     parts = _parts(world, shot, refs, reference_word, instruction, folded)
-    dropped: list[str] = []
-    for kind in DROP_ORDER:
-        while len(parts) > 1 and count(text_of(parts)) > budget:
-            idx = next((i for i in range(len(parts) - 1, -1, -1) if parts[i][0] == kind), None)
-            if idx is None:
-                break
-            k, t = parts.pop(idx)
-            dropped.append(f"{_LABEL[k]}: {t}")
-        if count(text_of(parts)) <= budget:
-            break
+    dropped = fit_parts(parts, budget, count, text_of, DROP_ORDER, _LABEL)
     notes: list[str] = []
     if any(k == "negative" for k, _ in parts):
         notes.append(f"This model takes no negative prompt: “{sentence('without ' + folded)}” was written into "
                      "the prompt instead.")
     notes += [f"Reference left out: {why}" for why in refs.left_out]
     return PromptSpec(prompt=text_of(parts), negative=negatives if negative_prompt else "",
-                      dropped=tuple(dropped), references=refs.describe(reference_word), parts=tuple(parts),
+                      dropped=dropped, references=refs.describe(reference_word), parts=tuple(parts),
                       notes=tuple(notes))
 
 

@@ -5,12 +5,14 @@ thread runs the blocking resource (here the GPU pipelines), results come back th
 `loop.call_soon_threadsafe`, and a stop flag (our sentinel) ends the thread. torch is never
 imported here, so the queue works without the `diffusion` extra.
 
-Errors (all in engine.errors)::
+With a Backend (engine/backend.py: Ray actors) a dispatcher task on the loop replaces the
+thread and hands batches to the workers, at most 2 per worker in flight. Fairness, caps,
+batching, progress, cancel and the out-of-memory split stay here; a batch whose worker died
+goes back in line with the same seeds (at most MAX_WORKER_LOSSES times).
 
-    LimitExceeded (engine.errors)
-      QueueFull        submit() over the per-user or global cap
-    RenderFailed       the renderer raised, or one image alone does not fit in GPU memory
-    RenderCancelled    the job was cancelled or the engine closed
+Errors (engine.errors): QueueFull from submit() over the per-user or global cap; from
+result(), RenderFailed (the renderer raised, or one image alone does not fit in memory) and
+RenderCancelled (the job was cancelled or the engine closed).
 """
 
 from __future__ import annotations
@@ -19,14 +21,20 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Self
 
+from engine.backend import Backend, RemoteRenderer, WorkerLost
 from engine.errors import QueueFull, RenderCancelled, RenderFailed, is_oom
+from engine.fairness import batches_in_order, take_batch
+from engine.handles import JobHandle
 from engine.jobs import JobStatus, Renderer, RenderJob, RenderResult
 
 logger = logging.getLogger(__name__)
+
+MAX_WORKER_LOSSES = 3  # a job whose worker died this often fails instead of killing more workers
+
 
 @dataclass(eq=False)
 class _Entry:
@@ -39,81 +47,33 @@ class _Entry:
     # Set from the loop, read by the worker through progress(): a plain bool is enough
     # under the GIL and needs no lock on the hot path.
     cancelled: bool = False
-
-
-class JobHandle:
-    """What submit() returns: status, result, progress updates and cancel for one job."""
-
-    def __init__(self, engine: Engine, job: RenderJob) -> None:
-        self.job_id = job.job_id
-        self.job = job
-        self._engine = engine
-        self._entry: _Entry | None = None
-        self._status = JobStatus("queued", 0, 0, job.steps)
-        self._listeners: list[asyncio.Queue[JobStatus]] = []
-
-    def status(self) -> JobStatus:
-        return self._status
-
-    async def result(self) -> RenderResult:
-        """The rendered image; raises RenderCancelled or RenderFailed."""
-        assert self._entry is not None
-        # shield: a caller that stops waiting must not cancel the job for everyone else.
-        return await asyncio.shield(self._entry.future)
-
-    def cancel(self) -> bool:
-        """Cancel the job: removed at once when queued, interrupted mid-denoise when rendering."""
-        return self._engine._cancel(self)
-
-    async def updates(self) -> AsyncIterator[JobStatus]:
-        """Yield the current status, then every change; ends after the final state."""
-        queue: asyncio.Queue[JobStatus] = asyncio.Queue()
-        self._listeners.append(queue)
-        try:
-            status = self._status
-            yield status
-            while not status.final:
-                status = await queue.get()
-                yield status
-        finally:
-            self._listeners.remove(queue)
-
-    def _set(self, status: JobStatus) -> None:
-        """Loop thread only."""
-        if status == self._status or self._status.final:
-            return
-        self._status = status
-        for queue in self._listeners:
-            queue.put_nowait(status)
+    losses: int = 0  # times a remote worker died while this job was in its batch
 
 
 class Engine:
-    """Batches compatible jobs round-robin over users and renders them on one thread."""
+    """Batches compatible jobs round-robin over users; renders them on one thread or a Backend."""
 
     def __init__(
         self,
-        renderer: Renderer,
+        renderer: Renderer | None = None,
         *,
         max_batch: int = 4,
         per_user_cap: int = 5,
         global_cap: int = 100,
+        backend: Backend | None = None,
     ) -> None:
+        """Give a renderer (rendered on the engine's thread) or a backend (rendered on its workers)."""
         if max_batch < 1:
             raise ValueError(f"max_batch must be at least 1, got {max_batch}")
-        self.renderer = renderer
+        if (renderer is None) == (backend is None):
+            raise ValueError("give the engine a renderer or a backend, not both")
+        self.renderer: Renderer = renderer if renderer is not None else RemoteRenderer(backend)  # type: ignore[arg-type]
+        self.backend = backend
         self.max_batch = max_batch
         self.per_user_cap = per_user_cap
         self.global_cap = global_cap
-        self.stats: dict[str, Any] = {
-            "submitted": 0,
-            "images": 0,
-            "batches": 0,
-            "failed": 0,
-            "cancelled": 0,
-            "oom_splits": 0,
-            "busy_s": 0.0,
-            "max_batch_seen": 0,
-        }
+        counters = ("submitted", "images", "batches", "failed", "cancelled", "oom_splits", "max_batch_seen")
+        self.stats: dict[str, Any] = {**dict.fromkeys(counters, 0), "busy_s": 0.0, "worker_losses": 0}
         # Shared with the worker, guarded by _cond: waiting entries in submission order, the
         # round-robin clock per user, and the stop flag.
         self._cond = threading.Condition()
@@ -130,13 +90,23 @@ class Engine:
         self._refresh_pending = False
         self._closed = False
         self._broken = False  # the worker died; close() still joins it
+        # Backend mode, loop thread only: the dispatcher, its wake-up and the batches in flight.
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._wakeup: asyncio.Event | None = None
+        self._inflight: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        """Start the worker thread and wait until it has loaded the renderer."""
-        if self._thread is not None:
+        """Start the worker thread (or the backend) and wait until the renderer is loaded."""
+        if self._thread is not None or self._loop is not None:
             raise RuntimeError("engine already started")
+        if self.backend is not None:
+            await self.backend.start()
+            self._loop = asyncio.get_running_loop()
+            self._wakeup = asyncio.Event()
+            self._dispatcher = self._loop.create_task(self._dispatch(), name="worldloom-dispatch")
+            return
         self._loop = asyncio.get_running_loop()
         loaded: asyncio.Future[None] = self._loop.create_future()
         self._stopped = self._loop.create_future()
@@ -162,8 +132,17 @@ class Engine:
             self._resolve(entry, RenderCancelled("the engine is shutting down"))
         for entry in self._active.values():
             entry.cancelled = True  # the progress callback now asks the renderer to stop
+        if self.backend is not None:
+            self.backend.cancel(list(self._active))  # remote workers hear it through the backend
         if self._thread is not None:
             await self._join()
+        if self.backend is not None and self._dispatcher is not None:
+            self._kick()
+            await self._dispatcher
+            if self._inflight:  # told to stop above; one that is restarting cannot hear it: wait 30 s at most
+                await asyncio.wait(set(self._inflight), timeout=30)
+            await self.backend.close()
+            await asyncio.gather(*self._inflight, return_exceptions=True)
 
     async def _join(self) -> None:
         assert self._thread is not None and self._stopped is not None
@@ -201,23 +180,27 @@ class Engine:
             raise ValueError(f"job {job.job_id!r} is already queued")
         if not stored:
             self.check_room(job.user)
-        handle = JobHandle(self, job)
-        with self._cond:
-            # A first guess (first come, first served); _refresh_positions corrects it.
-            handle._status = JobStatus("queued", len(self._waiting), 0, job.steps)
         future: asyncio.Future[RenderResult] = self._loop.create_future()
         # Mark exceptions retrieved: nobody has to await a cancelled job's result.
         future.add_done_callback(lambda f: f.cancelled() or f.exception())
+        with self._cond:
+            # A first guess (first come, first served); _refresh_positions corrects it.
+            first = JobStatus("queued", len(self._waiting), 0, job.steps)
+        handle = JobHandle(job, future, self._cancel, first)
         self._seq += 1
         entry = _Entry(job, self._seq, future, handle)
-        handle._entry = entry
         self._active[job.job_id] = entry
         self.stats["submitted"] += 1
         with self._cond:
             self._waiting.append(entry)
             self._cond.notify()
+        self._kick()
         self._schedule_refresh()
         return handle
+
+    def alive(self) -> bool:
+        """True while the worker thread runs and takes jobs (health checks)."""
+        return self._thread is not None and self._thread.is_alive() and not (self._broken or self._closed)
 
     def queue_length(self) -> int:
         """Jobs waiting, not counting those rendering."""
@@ -225,8 +208,8 @@ class Engine:
             return len(self._waiting)
 
     def _cancel(self, handle: JobHandle) -> bool:
-        entry = handle._entry
-        if entry is None or entry.future.done() or entry.cancelled:
+        entry = self._active.get(handle.job_id)
+        if entry is None or entry.handle is not handle or entry.future.done() or entry.cancelled:
             return False
         entry.cancelled = True
         with self._cond:
@@ -236,30 +219,11 @@ class Engine:
         if queued:
             self._resolve(entry, RenderCancelled("cancelled"))
             self._schedule_refresh()
+        elif self.backend is not None:
+            self.backend.cancel([entry.job.job_id])
         return True
 
     # ------------------------------------------------------------ scheduling
-
-    def _take_batch(self, waiting: list[_Entry], served: dict[str, int]) -> list[_Entry]:
-        """The next batch: led by the user served least recently, filled round-robin."""
-        if not waiting:
-            return []
-        lead = min(waiting, key=lambda e: (served.get(e.job.user, -1), e.seq))
-        key = lead.job.batch_key()
-        # Compatible jobs per user, oldest first; users in order of their oldest waiting job.
-        per_user: dict[str, list[_Entry]] = {}
-        for e in waiting:
-            if e.job.batch_key() == key:
-                per_user.setdefault(e.job.user, []).append(e)
-        users = sorted(per_user, key=lambda u: (served.get(u, -1), per_user[u][0].seq))
-        batch: list[_Entry] = []
-        depth = 0
-        while len(batch) < self.max_batch and len(batch) < sum(map(len, per_user.values())):
-            for u in users:
-                if depth < len(per_user[u]) and len(batch) < self.max_batch:
-                    batch.append(per_user[u][depth])
-            depth += 1
-        return batch
 
     def _schedule_refresh(self) -> None:
         """Recompute queue positions once per loop iteration, however many changes."""
@@ -276,15 +240,10 @@ class Engine:
             tick = self._tick
         # Simulate the scheduler on a copy so positions match the order jobs will run in.
         ahead = 0
-        while waiting:
-            batch = self._take_batch(waiting, served)
-            tick += 1
-            for e in batch:
-                waiting.remove(e)
-                served[e.job.user] = tick
+        for batch in batches_in_order(waiting, served, tick, self.max_batch):
             for e in batch:
                 if not e.future.done():
-                    e.handle._set(JobStatus("queued", ahead, 0, e.job.steps))
+                    e.handle.set_status(JobStatus("queued", ahead, 0, e.job.steps))
             ahead += len(batch)
 
     # ------------------------------------------------------------ worker thread
@@ -295,7 +254,8 @@ class Engine:
         try:
             self.renderer.load()
         except BaseException as exc:
-            logger.exception("renderer %s failed to load", getattr(self.renderer, "name", "?"))
+            # start() raises it to whoever started the engine: they report it (once)
+            logger.debug("renderer %s failed to load", getattr(self.renderer, "name", "?"), exc_info=True)
             loop.call_soon_threadsafe(_set_exception, loaded, exc)
             loop.call_soon_threadsafe(_set_result, self._stopped, None)
             return
@@ -307,11 +267,7 @@ class Engine:
                         self._cond.wait()
                     if self._stopping:
                         break
-                    batch = self._take_batch(self._waiting, self._served)
-                    self._tick += 1
-                    for e in batch:
-                        self._waiting.remove(e)
-                        self._served[e.job.user] = self._tick
+                    batch = self._next_batch()
                 loop.call_soon_threadsafe(self._on_started, batch)
                 self._render(batch)
         except BaseException:
@@ -323,6 +279,15 @@ class Engine:
             except Exception:
                 logger.exception("renderer %s failed to close", self.renderer.name)
             loop.call_soon_threadsafe(_set_result, self._stopped, None)
+
+    def _next_batch(self) -> list[_Entry]:
+        """Take the next fair batch out of the line; the caller holds _cond."""
+        batch = take_batch(self._waiting, self._served, self.max_batch)
+        self._tick += 1
+        for e in batch:
+            self._waiting.remove(e)
+            self._served[e.job.user] = self._tick
+        return batch
 
     def _render(self, batch: list[_Entry]) -> None:
         """Render one batch on the worker thread, splitting it in halves on out-of-memory."""
@@ -336,38 +301,53 @@ class Engine:
                 return True
             if entry.cancelled or self._stopping:
                 return False
-            loop.call_soon_threadsafe(entry.handle._set, JobStatus("rendering", 0, step, total))
+            loop.call_soon_threadsafe(entry.handle.set_status, JobStatus("rendering", 0, step, total))
             return True
 
         jobs = [e.job for e in batch]
         t0 = time.perf_counter()
         try:
-            pngs = self.renderer.render(jobs, progress)
-            if len(pngs) != len(jobs):
-                raise RuntimeError(f"renderer returned {len(pngs)} images for {len(jobs)} jobs")
-        except RenderCancelled:
-            self._account(t0, 0)
-            self._after_interrupt(batch)
-            return
+            outcome: list[bytes] | Exception = self.renderer.render(jobs, progress)
         except Exception as exc:
-            self._account(t0, 0)
-            if is_oom(exc) and len(batch) > 1:
-                logger.warning("out of memory with a batch of %d; splitting it", len(batch))
-                self.stats["oom_splits"] += 1
-                half = len(batch) // 2
-                self._render(batch[:half])
-                self._render(batch[half:])
-                return
-            if is_oom(exc):
-                logger.warning("job %s does not fit in memory alone: %s", batch[0].job.job_id, exc)
-                error = RenderFailed("this image does not fit in GPU memory even alone; try a smaller size")
-            else:
-                logger.exception("renderer %s failed on %d jobs", self.renderer.name, len(batch))
-                error = RenderFailed(f"the renderer failed: {type(exc).__name__}: {exc}"[:300])
-            for e in batch:
-                self._post(e, error)
-            return
-        seconds = self._account(t0, len(batch))
+            outcome = exc
+        for half in self._settle(batch, t0, outcome):
+            self._render(half)
+
+    def _settle(self, batch: list[_Entry], t0: float, outcome: list[bytes] | Exception) -> list[list[_Entry]]:
+        """Settle a batch's jobs from its outcome; returns the halves to render after out-of-memory."""
+        if isinstance(outcome, list) and len(outcome) != len(batch):
+            outcome = RuntimeError(f"the renderer returned {len(outcome)} images for {len(batch)} jobs")
+        if isinstance(outcome, list):
+            self._deliver(batch, outcome, self._account(t0, len(batch)))
+            return []
+        self._account(t0, 0)
+        if isinstance(outcome, WorkerLost):
+            self._after_loss(batch, outcome)
+        elif isinstance(outcome, RenderCancelled):
+            self._after_interrupt(batch)
+        elif is_oom(outcome) and len(batch) > 1:
+            logger.warning("out of memory with a batch of %d; splitting it", len(batch))
+            self.stats["oom_splits"] += 1
+            return [batch[: len(batch) // 2], batch[len(batch) // 2 :]]
+        else:
+            self._fail(batch, outcome)
+        return []
+
+    def _fail(self, batch: list[_Entry], exc: Exception) -> None:
+        if is_oom(exc):
+            logger.warning("job %s does not fit in memory alone: %s", batch[0].job.job_id, exc)
+            error = RenderFailed("this image does not fit in GPU memory even alone; try a smaller size")
+        elif isinstance(exc, RenderFailed):
+            logger.warning("renderer %s failed on %d jobs: %s", self.renderer.name, len(batch), exc)
+            error = exc
+        else:
+            logger.exception("renderer %s failed on %d jobs", self.renderer.name, len(batch), exc_info=exc)
+            error = RenderFailed(f"the renderer failed: {type(exc).__name__}: {exc}"[:300])
+        for e in batch:
+            self._post(e, error)
+
+    def _deliver(self, batch: list[_Entry], pngs: list[bytes], seconds: float) -> None:
+        """Results of a finished batch; a job cancelled meanwhile gets its cancel, not the image."""
         for e, png in zip(batch, pngs, strict=True):
             if e.cancelled:
                 self._post(e, RenderCancelled("cancelled"))
@@ -389,17 +369,87 @@ class Engine:
         for e in batch:
             if e not in requeue:
                 self._post(e, RenderCancelled("cancelled"))
-        if requeue:
-            with self._cond:
-                self._waiting.extend(requeue)
-                self._waiting.sort(key=lambda e: e.seq)
-                self._cond.notify()
-            assert self._loop is not None
-            self._loop.call_soon_threadsafe(self._schedule_refresh)
+        self._requeue(requeue)
+
+    def _requeue(self, entries: list[_Entry]) -> None:
+        """Back in line by submission order, the jobs (and so the seeds) unchanged."""
+        if not entries:
+            return
+        with self._cond:
+            self._waiting.extend(entries)
+            self._waiting.sort(key=lambda e: e.seq)
+            self._cond.notify()
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(self._schedule_refresh)
+        self._loop.call_soon_threadsafe(self._kick)
 
     def _post(self, entry: _Entry, outcome: RenderResult | BaseException) -> None:
         assert self._loop is not None
         self._loop.call_soon_threadsafe(self._resolve, entry, outcome)
+
+    # ------------------------------------------------------------ backend dispatch (loop thread)
+
+    def _kick(self) -> None:
+        """Wake the dispatcher (backend mode; loop thread only)."""
+        if self._wakeup is not None:
+            self._wakeup.set()
+
+    async def _dispatch(self) -> None:
+        """Hand fair batches to the backend while fewer than 2 per worker are in flight."""
+        assert self.backend is not None and self._wakeup is not None
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while len(self._inflight) < 2 * max(1, self.backend.workers):
+                with self._cond:
+                    if self._stopping:
+                        return
+                    batch = self._next_batch()
+                if not batch:
+                    break
+                self._on_started(batch)
+                task = asyncio.create_task(self._render_remote(batch))
+                self._inflight.add(task)
+                task.add_done_callback(self._batch_done)
+
+    def _batch_done(self, task: asyncio.Task[None]) -> None:
+        self._inflight.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("dispatching a batch crashed", exc_info=task.exception())
+        self._kick()
+
+    async def _render_remote(self, batch: list[_Entry]) -> None:
+        """Render one batch on the backend, splitting it in halves on out-of-memory."""
+        assert self.backend is not None
+        by_id = {e.job.job_id: e for e in batch}
+
+        def progress(job_id: str, step: int, total: int) -> None:
+            entry = by_id.get(job_id)
+            if entry is not None and not entry.cancelled:
+                entry.handle.set_status(JobStatus("rendering", 0, step, total))
+
+        t0 = time.perf_counter()
+        try:
+            outcome: list[bytes] | Exception = await self.backend.render([e.job for e in batch], progress)
+        except Exception as exc:
+            outcome = exc
+        for half in self._settle(batch, t0, outcome):
+            await self._render_remote(half)
+
+    def _after_loss(self, batch: list[_Entry], exc: WorkerLost) -> None:
+        """The worker died with the batch: nothing came back, so every job goes back in line."""
+        logger.warning("a render worker died with a batch of %d: %s", len(batch), exc)
+        self.stats["worker_losses"] += 1
+        retry = []
+        for e in batch:
+            e.losses += 1
+            if e.cancelled or self._stopping:
+                self._post(e, RenderCancelled("cancelled"))
+            elif e.losses >= MAX_WORKER_LOSSES:
+                self._post(e, RenderFailed(f"a render worker died {e.losses} times on this panel; try another"))
+            else:
+                retry.append(e)
+        self._requeue(retry)
 
     # ------------------------------------------------------------ loop thread callbacks
 
@@ -415,7 +465,7 @@ class Engine:
     def _on_started(self, batch: Sequence[_Entry]) -> None:
         for e in batch:
             if not e.future.done():
-                e.handle._set(JobStatus("rendering", 0, 0, e.job.steps))
+                e.handle.set_status(JobStatus("rendering", 0, 0, e.job.steps))
         self._schedule_refresh()
 
     def _resolve(self, entry: _Entry, outcome: RenderResult | BaseException) -> None:
@@ -426,12 +476,12 @@ class Engine:
         steps = entry.job.steps
         if isinstance(outcome, RenderResult):
             entry.future.set_result(outcome)
-            entry.handle._set(JobStatus("done", 0, steps, steps))
+            entry.handle.set_status(JobStatus("done", 0, steps, steps))
             return
         state = "cancelled" if isinstance(outcome, RenderCancelled) else "failed"
         self.stats[state] += 1
         entry.future.set_exception(outcome)
-        entry.handle._set(JobStatus(state, 0, entry.handle._status.step, steps))
+        entry.handle.set_status(JobStatus(state, 0, entry.handle.status().step, steps))
 
 
 def _set_result(future: asyncio.Future[Any], value: Any) -> None:

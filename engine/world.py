@@ -108,6 +108,7 @@ class Panel:
     references: tuple[str, ...] = ()
     take: int = 0  # bumped by /reroll
     notes: tuple[str, ...] = ()  # what the planner understood, for /why
+    prompt_notes: tuple[str, ...] = ()  # what the prompt compiler says for /why: references left out, --no folded in
 
 
 @dataclass(frozen=True)

@@ -42,3 +42,16 @@ def tiny() -> Iterator[Any]:
     renderer.load()
     yield renderer
     renderer.close()
+
+
+@pytest.fixture(scope="session")
+def ray_instance() -> Iterator[Any]:
+    """One local Ray instance (CPU only, no dashboard) for every Ray test of the session: starting it takes seconds."""
+    import os
+
+    ray = pytest.importorskip("ray")
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    # 4 logical CPUs on any machine: two 1-CPU workers, and room for a replacement while one restarts.
+    ray.init(num_cpus=4, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    yield ray
+    ray.shutdown()

@@ -4,7 +4,7 @@ Usage: python -m tests.crash_bot CONFIG.json   (tokens in the environment, as `w
 
 The config names the database and the [discord] / [slack] sections, which point the adapters at the
 fakes the parent runs (api_base, gateway_url, files_base, port). It serves like `worldloom run`
-(bot.runner.configured_platforms, App.serving), with a renderer that draws a tiny PNG at once so
+(bot.runner.platform_builders, App.serving), with a renderer that draws a tiny PNG at once so
 that a round of commands takes milliseconds (or, with "render_seconds" in the config, holds its
 worker thread that long per batch, like a busy GPU: tests/bench_ack.py). Prints SERVING once every
 platform is served, and stops cleanly on SIGTERM; the parent mostly stops it with SIGKILL.
@@ -31,7 +31,7 @@ from PIL import Image
 from bot.app import open_app
 from bot.config import Settings
 from bot.limits import Limits
-from bot.runner import configured_platforms
+from bot.runner import platform_builders
 from engine.jobs import Progress, RenderJob
 from engine.renderers.storyboard.renderer import SketchRenderer
 
@@ -73,8 +73,8 @@ async def main(config: dict[str, Any]) -> int:
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     async with open_app(settings, renderer=QuickRenderer(float(config.get("render_seconds", 0)))) as app:
         async with contextlib.AsyncExitStack() as stack:
-            for platform in configured_platforms(app):
-                await stack.enter_async_context(app.serving(platform))
+            for build in platform_builders(settings):
+                await stack.enter_async_context(app.serving(build(app.service)))
             print("SERVING", flush=True)
             await stop.wait()
     return 0

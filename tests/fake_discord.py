@@ -2,7 +2,9 @@
 
 The real discord.py client connects to it (patch `discord.http.Route.BASE` to `fake.api_base` and
 `DiscordWebSocket.DEFAULT_GATEWAY` to `fake.gateway_url`). It keeps a small model of one guild
-(a text channel, a forum channel, threads, messages, members) and records every REST request.
+(a text channel, a forum channel, threads, messages, members; `add_second_guild()` adds another)
+and records every REST request. With `shards = N` it serves N gateway shards: each IDENTIFY names
+its shard, gets the guilds Discord's formula gives it, and only their events.
 Each request is checked against the official OpenAPI description of the Discord HTTP API
 (method, path template, path and query parameters, JSON or `payload_json` body, bot token) and
 against the Discord rules the description does not carry (3-second acknowledgement, one
@@ -12,7 +14,7 @@ Anything wrong lands in `fake.violations`; tests assert it stays empty.
 Helpers inject gateway events: `slash(...)`, `press(...)` (buttons and selects), `submit_modal(...)`,
 `autocomplete(...)`; `wait_for_request(...)` and `wait_for(...)` wait with a deadline, never a sleep.
 
-What is deliberately not modelled: sharding, RESUME after a dropped socket, voice, presences,
+What is deliberately not modelled: RESUME after a dropped socket, voice, presences,
 audit logs, per-route rate-limit headers (429s are injected on demand with `rate_limit_once`).
 
 Companions: tests/fake_discord_spec.py (the OpenAPI check), tests/fake_discord_payloads.py (ids,
@@ -38,6 +40,8 @@ from tests.fake_discord_payloads import (
     BOT_ID,
     FORUM_CHANNEL_ID,
     GUILD_ID,
+    SECOND_CHANNEL_ID,
+    SECOND_GUILD_ID,
     TEXT_CHANNEL_ID,
     FakeInteraction,
     Request,
@@ -62,8 +66,10 @@ class _RateLimit:
 class FakeDiscord(FakeDiscordDriver):
     """A Discord-compatible server for one guild; `await start()`, use, `await stop()`."""
 
-    def __init__(self, token: str = "test-bot-token", *, validate: bool = True) -> None:
+    def __init__(self, token: str = "test-bot-token", *, validate: bool = True, shards: int = 1) -> None:
         self.token = token
+        self.shards = shards  # what GET /gateway/bot recommends
+        self.guilds: dict[int, str] = {GUILD_ID: "Story Club"}
         self.spec = openapi() if validate else None
         self.requests: list[Request] = []
         self.violations: list[str] = []
@@ -83,9 +89,10 @@ class FakeDiscord(FakeDiscordDriver):
         self.identified: list[dict[str, Any]] = []
         self._ids = itertools.count(1)
         self._seq = itertools.count(1)
-        self._sockets: set[web.WebSocketResponse] = set()
+        self._sockets: dict[web.WebSocketResponse, tuple[int, int]] = {}  # socket -> (shard, shard count)
         self._changed = asyncio.Condition()
         self._limits: list[_RateLimit] = []
+        self._failures: list[tuple[str, re.Pattern[str], int, int, str]] = []
         self._runner: web.AppRunner | None = None
         self.port = 0
         self._table = self._routes()
@@ -127,7 +134,7 @@ class FakeDiscord(FakeDiscordDriver):
 
     def config(self, **extra: Any) -> dict[str, Any]:
         """A [discord] config section pointing the bot at this server."""
-        return {"api_base": self.api_base, "gateway_url": self.gateway_url, "guild_ids": [GUILD_ID],
+        return {"api_base": self.api_base, "gateway_url": self.gateway_url, "guild_ids": list(self.guilds),
                 "guild_ready_timeout": 0.05, **extra}
 
     # ------------------------------------------------------------ the model
@@ -142,12 +149,26 @@ class FakeDiscord(FakeDiscordDriver):
         self.channels[TEXT_CHANNEL_ID] = payloads.guild_channel(TEXT_CHANNEL_ID, 0, "stories", 1)
         self.channels[FORUM_CHANNEL_ID] = payloads.forum_channel(FORUM_CHANNEL_ID, "story-forum", 2)
 
-    def add_user(self, name: str, *, moderator: bool = False) -> int:
-        """A guild member; moderators hold a role with Manage Threads. Returns the user id."""
+    def add_second_guild(self) -> tuple[int, int]:
+        """Another guild (on the other shard of two) with a text channel; returns (guild id, channel id)."""
+        self.guilds[SECOND_GUILD_ID] = "Second Story Club"
+        self.channels[SECOND_CHANNEL_ID] = payloads.guild_channel(SECOND_CHANNEL_ID, 0, "tales", 1, SECOND_GUILD_ID)
+        return SECOND_GUILD_ID, SECOND_CHANNEL_ID
+
+    def add_user(self, name: str, *, moderator: bool = False, admin: bool = False) -> int:
+        """A guild member; moderators hold a role with Manage Threads, admins one with Manage Server.
+        Returns the user id."""
         uid = 1500000000000000000 + len(self.users)
         self.users[uid] = payloads.user(uid, name)
-        self.members[uid] = payloads.member(self.users[uid], moderator=moderator)
+        self.members[uid] = payloads.member(self.users[uid], moderator=moderator, admin=admin)
         return uid
+
+    def add_channel(self, name: str, *, nsfw: bool = False) -> int:
+        """Another text channel (before the bot connects: it arrives with GUILD_CREATE); nsfw marks it
+        age-restricted."""
+        cid = self.snowflake()
+        self.channels[cid] = {**payloads.guild_channel(cid, 0, name, len(self.channels) + 1), "nsfw": nsfw}
+        return cid
 
     def add_thread(self, name: str, *, parent: int = TEXT_CHANNEL_ID, archived: bool = False,
                    locked: bool = False, owner: int | None = None) -> int:
@@ -174,9 +195,11 @@ class FakeDiscord(FakeDiscordDriver):
         return [m for m in self.messages.values() if m["attachments"] and m["author"]["id"] == str(BOT_ID)
                 and not m.get("webhook_id") and (channel_id is None or m["channel_id"] == str(channel_id))]
 
-    def guild_payload(self) -> dict[str, Any]:
-        return payloads.guild(self.bot_user, list(self.members.values()), list(self.channels.values()),
-                              self.threads())
+    def guild_payload(self, guild_id: int = GUILD_ID) -> dict[str, Any]:
+        mine = [c for c in self.channels.values() if c.get("guild_id") == str(guild_id)]
+        return payloads.guild(self.bot_user, list(self.members.values()), mine,
+                              [c for c in self.threads() if c.get("guild_id") == str(guild_id)], guild_id,
+                              self.guilds[guild_id])
 
     # ------------------------------------------------------------ injected failures
 
@@ -185,6 +208,10 @@ class FakeDiscord(FakeDiscordDriver):
         """The next matching request gets a 429 (with a Via header, as Discord's edge sends)."""
         self._limits.append(_RateLimit(method, path_regex, retry_after, is_global))
 
+    def fail_once(self, method: str, path_regex: str, status: int, message: str, code: int = 0) -> None:
+        """The next matching request gets this error (a Discord error body with `message`)."""
+        self._failures.append((method, re.compile(path_regex), status, code, message))
+
     def expire_token(self, ix: FakeInteraction) -> None:
         """Makes the interaction's token as dead as it is after 15 minutes."""
         ix.expired = True
@@ -192,18 +219,20 @@ class FakeDiscord(FakeDiscordDriver):
     # ------------------------------------------------------------ gateway
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        """Sends a gateway event on the shard of its guild (DMs and guildless events: shard 0)."""
         frame = {"op": 0, "t": event, "s": next(self._seq), "d": data}
-        for ws in list(self._sockets):
-            if not ws.closed:
+        guild = int(data.get("guild_id") or 0)
+        for ws, (shard, count) in list(self._sockets.items()):
+            if not ws.closed and (payloads.shard_of(guild, count) if guild else 0) == shard:
                 try:
                     await ws.send_str(json.dumps(frame))
                 except ConnectionError:  # the bot process was killed: the event is lost, as on Discord
-                    self._sockets.discard(ws)
+                    self._sockets.pop(ws, None)
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
-        self._sockets.add(ws)
+        self._sockets[ws] = (0, 1)
         try:
             await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 41250}}))
             async for msg in ws:
@@ -215,7 +244,7 @@ class FakeDiscord(FakeDiscordDriver):
                 elif data["op"] == 2:
                     await self._identify(ws, data["d"])
         finally:
-            self._sockets.discard(ws)
+            self._sockets.pop(ws, None)
         return ws
 
     async def _identify(self, ws: web.WebSocketResponse, d: dict[str, Any]) -> None:
@@ -226,10 +255,15 @@ class FakeDiscord(FakeDiscordDriver):
         for bit, name in PRIVILEGED_INTENTS.items():
             if d.get("intents", 0) & bit:
                 self.violations.append(f"IDENTIFY asks for the privileged intent {name}")
-        ready = payloads.ready(self.bot_user, len(self.identified), self.gateway_url)
+        shard, count = d.get("shard") or (0, 1)
+        self._sockets[ws] = (shard, count)
+        mine = tuple(g for g in self.guilds if payloads.shard_of(g, count) == shard)
+        ready = payloads.ready(self.bot_user, len(self.identified), self.gateway_url, mine,
+                               [shard, count] if "shard" in d else None)
         await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": next(self._seq), "d": ready}))
-        await ws.send_str(json.dumps({"op": 0, "t": "GUILD_CREATE", "s": next(self._seq),
-                                      "d": self.guild_payload()}))
+        for guild_id in mine:
+            await ws.send_str(json.dumps({"op": 0, "t": "GUILD_CREATE", "s": next(self._seq),
+                                          "d": self.guild_payload(guild_id)}))
 
     # ------------------------------------------------------------ CDN
 
@@ -267,7 +301,7 @@ class FakeDiscord(FakeDiscordDriver):
             self.violations += self.spec.check(request.method, path, rec.query, request.content_type or "",
                                                body, list(files), auth, self.token)
         try:
-            response = self._limited(rec) or await self._route(rec)
+            response = self._limited(rec) or self._failed(rec) or await self._route(rec)
         except _Refused as e:
             response = _json(e.status, {"message": e.message, "code": e.code})
         except Exception as e:  # a bug in the fake: make it loud in the test, not a hang
@@ -316,6 +350,14 @@ class FakeDiscord(FakeDiscordDriver):
                                    "global": lim.is_global}, headers)
         return None
 
+    def _failed(self, rec: Request) -> web.Response | None:
+        for failure in self._failures:
+            method, pattern, status, code, message = failure
+            if method == rec.method and pattern.search(rec.path):
+                self._failures.remove(failure)
+                return _json(status, {"message": message, "code": code})
+        return None
+
     async def _route(self, rec: Request) -> web.Response:
         for method, rx, handler in self._table:
             if method == rec.method:
@@ -328,6 +370,7 @@ class FakeDiscord(FakeDiscordDriver):
     def _routes(self) -> list[tuple[str, re.Pattern[str], Callable[..., Any]]]:
         table: list[tuple[str, str, Callable[..., Any]]] = [
             ("GET", r"/users/@me", self._me),
+            ("GET", r"/gateway/bot", self._gateway_bot),
             ("GET", r"/oauth2/applications/@me", self._application),
             ("PUT", r"/applications/(?P<app>\d+)/commands", self._put_commands),
             ("PUT", r"/applications/(?P<app>\d+)/guilds/(?P<guild>\d+)/commands", self._put_commands),
@@ -347,6 +390,12 @@ class FakeDiscord(FakeDiscordDriver):
 
     async def _no_content(self, rec: Request, **_: str) -> web.Response:
         return web.Response(status=204)
+
+    async def _gateway_bot(self, rec: Request) -> web.Response:
+        # AutoShardedClient asks how many shards to run and how many may IDENTIFY at once.
+        return _json(200, {"url": self.gateway_url, "shards": self.shards, "session_start_limit": {
+            "total": 1000, "remaining": 1000 - len(self.identified), "reset_after": 86400000,
+            "max_concurrency": 16}})
 
     async def _me(self, rec: Request) -> web.Response:
         if rec.headers.get("Authorization") != f"Bot {self.token}":
@@ -474,16 +523,17 @@ class FakeDiscord(FakeDiscordDriver):
         parent = self._channel(int(cid))
         body = rec.json or {}
         tid = self.snowflake()
+        guild_id = int(parent["guild_id"])
         if parent["type"] == 15:
             thread = payloads.thread(tid, body["name"], int(cid), 11, BOT_ID,
-                                  auto_archive=body.get("auto_archive_duration") or 1440)
+                                  auto_archive=body.get("auto_archive_duration") or 1440, guild_id=guild_id)
             self.channels[tid] = thread
             first = self._new_message(tid, body.get("message") or {}, rec.files, message_id=tid)
             response = {**thread, "message": first}
         elif parent["type"] == 0:
             ttype = body.get("type") or 12  # like Discord: no type means a private thread
             thread = payloads.thread(tid, body["name"], int(cid), ttype, BOT_ID,
-                                  auto_archive=body.get("auto_archive_duration") or 1440)
+                                  auto_archive=body.get("auto_archive_duration") or 1440, guild_id=guild_id)
             self.channels[tid] = thread
             response = thread
         else:
@@ -523,11 +573,12 @@ class FakeDiscord(FakeDiscordDriver):
         self._check_content(body)
         mid = message_id or self.snowflake()
         ix_user = self.users[interaction.user_id] if interaction is not None else None
-        msg = payloads.message(mid, channel_id, body, self.bot_user, flags, interaction, ix_user)
+        channel = self.channels.get(channel_id)
+        guild_id = int(channel["guild_id"]) if channel and channel.get("guild_id") else GUILD_ID
+        msg = payloads.message(mid, channel_id, body, self.bot_user, flags, interaction, ix_user, guild_id)
         msg["attachments"] = self._attachments(body, files)
         self.messages[mid] = msg
         self._sent_at[mid] = time.monotonic()
-        channel = self.channels.get(channel_id)
         if channel is not None and "message_count" in channel:
             channel["message_count"] += 1
             channel["total_message_sent"] += 1

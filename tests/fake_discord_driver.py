@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tests import fake_discord_payloads as payloads
-from tests.fake_discord_payloads import GUILD_ID, FakeInteraction, Request
+from tests.fake_discord_payloads import FakeInteraction, Request
 
 
 class FakeDiscordDriver:
@@ -117,12 +117,12 @@ class FakeDiscordDriver:
 
     def _options(self, command: str, values: dict[str, Any], focused: str | None,
                  resolved: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        return payloads.command_options(self.commands, command, values, focused, resolved, self._upload)
+        return payloads.command_options(self.commands, command, values, focused, resolved, self._upload, self.members)
 
     def _upload(self, *file: Any) -> dict[str, Any]:
         return self.cdn_attachment(self._attachment(*file))
 
-    async def slash(self, command: str, user: int, channel: int, **values: Any) -> FakeInteraction:
+    async def slash(self, command: str, user: int, channel: int, /, **values: Any) -> FakeInteraction:
         """A slash command, e.g. slash("world new", alice, TEXT_CHANNEL_ID, title="Moon").
 
         Attachment options take (filename, data[, content_type[, reported size]])."""
@@ -130,7 +130,7 @@ class FakeDiscordDriver:
         resolved: dict[str, Any] = {}
         cmd, options = self._options(command, values, None, resolved)
         payload["data"] = {"id": cmd["id"], "name": cmd["name"], "type": 1, "options": options,
-                           "guild_id": str(GUILD_ID)}
+                           "guild_id": payload["guild_id"]}
         if resolved:
             payload["data"]["resolved"] = resolved
         return await self._inject(payload)

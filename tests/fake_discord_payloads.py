@@ -14,13 +14,18 @@ from typing import Any
 
 APP_ID = 1100000000000000001
 BOT_ID = APP_ID
-GUILD_ID = 1200000000000000001
+GUILD_ID = 1200000000000000001  # on shard 1 of 2: (id >> 22) % 2
 TEXT_CHANNEL_ID = 1300000000000000001
 FORUM_CHANNEL_ID = 1300000000000000002
+# A second guild, for sharding: on shard 0 of 2.
+SECOND_GUILD_ID = 1200000000004194305
+SECOND_CHANNEL_ID = 1300000000000000003
 MOD_ROLE_ID = 1400000000000000001
+ADMIN_ROLE_ID = 1400000000000000002
 ATTACHMENT_LIMIT = 10 * 1024 * 1024
 
 # Permission bits (https://discord.com/developers/docs/topics/permissions)
+MANAGE_GUILD = 1 << 5
 VIEW_CHANNEL = 1 << 10
 SEND_MESSAGES = 1 << 11
 ATTACH_FILES = 1 << 15
@@ -34,7 +39,7 @@ MEMBER_PERMS = VIEW_CHANNEL | SEND_MESSAGES | ATTACH_FILES | READ_HISTORY | USE_
     | CREATE_PUBLIC_THREADS
 BOT_PERMS = MEMBER_PERMS | CREATE_PRIVATE_THREADS | MANAGE_THREADS
 
-OPTION_TYPES = {"subcommand": 1, "group": 2, "string": 3, "integer": 4, "boolean": 5, "attachment": 11}
+OPTION_TYPES = {"subcommand": 1, "group": 2, "string": 3, "integer": 4, "boolean": 5, "user": 6, "attachment": 11}
 
 
 def now_iso() -> str:
@@ -90,16 +95,22 @@ def user(uid: int, name: str, bot: bool = False) -> dict[str, Any]:
             "avatar": None, "bot": bot, "public_flags": 0, "flags": 0}
 
 
-def member(person: dict[str, Any], *, moderator: bool = False) -> dict[str, Any]:
-    """A guild member; moderators hold the role with Manage Threads."""
+def member(person: dict[str, Any], *, moderator: bool = False, admin: bool = False) -> dict[str, Any]:
+    """A guild member; moderators hold the role with Manage Threads, admins the one with Manage Server."""
+    roles = ([str(MOD_ROLE_ID)] if moderator else []) + ([str(ADMIN_ROLE_ID)] if admin else [])
     return {"user": person, "nick": None, "avatar": None, "pending": False,
-            "roles": [str(MOD_ROLE_ID)] if moderator else [], "joined_at": now_iso(),
+            "roles": roles, "joined_at": now_iso(),
             "deaf": False, "mute": False, "flags": 0, "premium_since": None,
             "communication_disabled_until": None}
 
 
-def guild_channel(cid: int, ctype: int, name: str, position: int) -> dict[str, Any]:
-    return {"id": str(cid), "type": ctype, "guild_id": str(GUILD_ID), "name": name, "position": position,
+def shard_of(guild_id: int, shards: int) -> int:
+    """The shard that carries a guild's events (Discord's formula)."""
+    return (guild_id >> 22) % shards
+
+
+def guild_channel(cid: int, ctype: int, name: str, position: int, guild_id: int = GUILD_ID) -> dict[str, Any]:
+    return {"id": str(cid), "type": ctype, "guild_id": str(guild_id), "name": name, "position": position,
             "permission_overwrites": [], "nsfw": False, "parent_id": None, "topic": None,
             "rate_limit_per_user": 0, "last_message_id": None, "flags": 0,
             "default_auto_archive_duration": 1440, "default_thread_rate_limit_per_user": 0}
@@ -111,8 +122,8 @@ def forum_channel(cid: int, name: str, position: int) -> dict[str, Any]:
 
 
 def thread(tid: int, name: str, parent: int, ttype: int, owner: int, archived: bool = False,
-           locked: bool = False, auto_archive: int = 1440) -> dict[str, Any]:
-    return {"id": str(tid), "type": ttype, "guild_id": str(GUILD_ID), "parent_id": str(parent),
+           locked: bool = False, auto_archive: int = 1440, guild_id: int = GUILD_ID) -> dict[str, Any]:
+    return {"id": str(tid), "type": ttype, "guild_id": str(guild_id), "parent_id": str(parent),
             "name": name, "owner_id": str(owner), "message_count": 0, "member_count": 1,
             "total_message_sent": 0, "rate_limit_per_user": 0, "flags": 0, "last_message_id": None,
             "thread_metadata": {"archived": archived, "auto_archive_duration": auto_archive,
@@ -121,17 +132,19 @@ def thread(tid: int, name: str, parent: int, ttype: int, owner: int, archived: b
 
 
 def guild(bot_user: dict[str, Any], members: list[dict[str, Any]], channels: list[dict[str, Any]],
-          threads: list[dict[str, Any]]) -> dict[str, Any]:
-    """The GUILD_CREATE of the one guild: roles, members (the bot first), channels and threads."""
-    everyone = {"id": str(GUILD_ID), "name": "@everyone", "permissions": str(MEMBER_PERMS), "position": 0,
+          threads: list[dict[str, Any]], guild_id: int = GUILD_ID, name: str = "Story Club") -> dict[str, Any]:
+    """The GUILD_CREATE of a guild: roles, members (the bot first), channels and threads."""
+    everyone = {"id": str(guild_id), "name": "@everyone", "permissions": str(MEMBER_PERMS), "position": 0,
                 "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0}
     mods = {**everyone, "id": str(MOD_ROLE_ID), "name": "moderators", "position": 1,
             "permissions": str(MEMBER_PERMS | MANAGE_THREADS)}
+    admins = {**everyone, "id": str(ADMIN_ROLE_ID), "name": "admins", "position": 2,
+              "permissions": str(MEMBER_PERMS | MANAGE_GUILD)}
     bot_member = {"user": bot_user, "roles": [], "joined_at": now_iso(), "deaf": False, "mute": False,
                   "flags": 0, "nick": None, "avatar": None, "pending": False}
     return {
-        "id": str(GUILD_ID), "name": "Story Club", "icon": None, "owner_id": str(1), "features": [],
-        "roles": [everyone, mods], "emojis": [], "stickers": [], "member_count": len(members) + 1,
+        "id": str(guild_id), "name": name, "icon": None, "owner_id": str(1), "features": [],
+        "roles": [everyone, mods, admins], "emojis": [], "stickers": [], "member_count": len(members) + 1,
         "members": [bot_member, *members], "large": False, "unavailable": False,
         "channels": [c for c in channels if c["type"] in (0, 15)],
         "threads": threads, "presences": [], "voice_states": [], "stage_instances": [],
@@ -144,10 +157,14 @@ def guild(bot_user: dict[str, Any], members: list[dict[str, Any]], channels: lis
     }
 
 
-def ready(bot_user: dict[str, Any], session: int, gateway_url: str) -> dict[str, Any]:
-    return {"v": 10, "user": bot_user, "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
-            "session_id": f"session-{session}", "resume_gateway_url": gateway_url,
-            "application": {"id": str(APP_ID), "flags": 0}, "private_channels": [], "relationships": []}
+def ready(bot_user: dict[str, Any], session: int, gateway_url: str, guild_ids: tuple[int, ...] = (GUILD_ID,),
+          shard: list[int] | None = None) -> dict[str, Any]:
+    out = {"v": 10, "user": bot_user, "guilds": [{"id": str(g), "unavailable": True} for g in guild_ids],
+           "session_id": f"session-{session}", "resume_gateway_url": gateway_url,
+           "application": {"id": str(APP_ID), "flags": 0}, "private_channels": [], "relationships": []}
+    if shard is not None:
+        out["shard"] = shard
+    return out
 
 
 def application(bot_user: dict[str, Any]) -> dict[str, Any]:
@@ -161,26 +178,35 @@ def application(bot_user: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------- interactions
 
 
+def permissions(person: dict[str, Any]) -> int:
+    """What a member may do in the guild's channels, from their roles."""
+    return MEMBER_PERMS | (MANAGE_THREADS if str(MOD_ROLE_ID) in person["roles"] else 0) | (
+        MANAGE_GUILD if str(ADMIN_ROLE_ID) in person["roles"] else 0)
+
+
 def interaction(iid: int, itype: int, channel_id: int, channel: dict[str, Any],
                 person: dict[str, Any]) -> dict[str, Any]:
     """What every interaction carries; the caller adds `data` (and `message` for components)."""
-    perms = MEMBER_PERMS | (MANAGE_THREADS if str(MOD_ROLE_ID) in person["roles"] else 0)
+    perms = permissions(person)
+    guild_id = channel["guild_id"]
     return {
         "id": str(iid), "application_id": str(APP_ID), "type": itype, "token": f"itoken-{iid}", "version": 1,
-        "guild_id": str(GUILD_ID), "guild": {"id": str(GUILD_ID), "locale": "en-US", "features": []},
+        "guild_id": guild_id, "guild": {"id": guild_id, "locale": "en-US", "features": []},
         "channel_id": str(channel_id), "channel": {**channel, "permissions": str(perms)},
         "member": {**person, "permissions": str(perms)}, "locale": "en-US", "guild_locale": "en-US",
         "app_permissions": str(BOT_PERMS), "entitlements": [], "context": 0,
-        "authorizing_integration_owners": {"0": str(GUILD_ID)}, "attachment_size_limit": ATTACHMENT_LIMIT,
+        "authorizing_integration_owners": {"0": guild_id}, "attachment_size_limit": ATTACHMENT_LIMIT,
     }
 
 
 def command_options(commands: dict[str, dict[str, Any]], command: str, values: dict[str, Any],
                     focused: str | None, resolved: dict[str, Any],
-                    upload: Callable[..., dict[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+                    upload: Callable[..., dict[str, Any]],
+                    members: dict[int, dict[str, Any]] | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Typed options for `command` ("world new") from the definitions the bot synced.
 
-    `upload(*value)` puts an attachment option's file on the CDN and returns its attachment object."""
+    `upload(*value)` puts an attachment option's file on the CDN and returns its attachment object;
+    a user option's value is a member id of `members`, resolved as Discord does."""
     top, *sub = command.split()
     cmd = commands.get(top)
     if cmd is None:
@@ -200,6 +226,12 @@ def command_options(commands: dict[str, dict[str, Any]], command: str, values: d
             uploaded = upload(*value)
             resolved.setdefault("attachments", {})[uploaded["id"]] = uploaded
             value = uploaded["id"]
+        elif d["type"] == OPTION_TYPES["user"]:
+            person = (members or {})[int(value)]
+            value = person["user"]["id"]
+            resolved.setdefault("users", {})[value] = person["user"]
+            resolved.setdefault("members", {})[value] = {
+                **{k: v for k, v in person.items() if k != "user"}, "permissions": str(permissions(person))}
         opt = {"name": name, "type": d["type"], "value": value}
         if name == focused:
             opt["focused"] = True
@@ -234,10 +266,11 @@ def modal_rows(modal: dict[str, Any], values: dict[str, str]) -> list[dict[str, 
 
 
 def message(mid: int, channel_id: int, body: dict[str, Any], author: dict[str, Any], flags: int,
-            ix: FakeInteraction | None = None, ix_user: dict[str, Any] | None = None) -> dict[str, Any]:
+            ix: FakeInteraction | None = None, ix_user: dict[str, Any] | None = None,
+            guild_id: int = GUILD_ID) -> dict[str, Any]:
     """A message the bot sent (attachments still empty); `ix` for an interaction's response or followup."""
     msg: dict[str, Any] = {
-        "id": str(mid), "channel_id": str(channel_id), "guild_id": str(GUILD_ID), "author": author,
+        "id": str(mid), "channel_id": str(channel_id), "guild_id": str(guild_id), "author": author,
         "content": body.get("content") or "", "timestamp": now_iso(), "edited_timestamp": None, "tts": False,
         "mention_everyone": False, "mentions": [], "mention_roles": [], "attachments": [],
         "embeds": body.get("embeds") or [], "pinned": False, "type": 0, "flags": flags,
@@ -250,7 +283,7 @@ def message(mid: int, channel_id: int, body: dict[str, Any], author: dict[str, A
         msg["application_id"] = str(APP_ID)
         msg["type"] = 20 if ix.type == 2 else 0
         msg["interaction_metadata"] = {"id": str(ix.id), "type": ix.type, "user": ix_user,
-                                       "authorizing_integration_owners": {"0": str(GUILD_ID)}}
+                                       "authorizing_integration_owners": {"0": str(guild_id)}}
     return msg
 
 

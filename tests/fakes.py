@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,9 +112,14 @@ class MemoryStore:
 
     async def import_world(self, world_id: str, title: str, author: str, records: list[Record],
                            binding: tuple[str, str, str, str] | None = None, branched_from: str | None = None,
-                           author_id: str = "") -> None:
+                           author_id: str = "", panels: Mapping[int, str] | None = None) -> None:
         self._world(world_id, title, author_id, binding)
         self.events[world_id] = list(records)
+        for panel, image in (panels or {}).items():
+            job_id = f"{world_id}:import:{panel}"
+            self.jobs[job_id] = MemoryJob(job_id, world_id, panel, 0, "posted", {"imported": True}, {}, author,
+                                          image=image)
+            self.panels[(world_id, panel, 0)] = job_id
 
     def _world(self, world_id: str, title: str, author_id: str, binding: tuple[str, str, str, str] | None) -> None:
         self.worlds[world_id] = {"id": world_id, "title": title, "creator_id": author_id}
@@ -162,6 +167,10 @@ class MemoryStore:
             if w == world_id and image is not None:
                 out[panel] = image
         return out
+
+    async def panel_takes(self, world_id: str) -> dict[tuple[int, int], MemoryJob]:
+        return {(panel, take): self.jobs[job_id] for (w, panel, take), job_id in self.panels.items()
+                if w == world_id and self.jobs[job_id].image is not None}
 
     def blob_path(self, sha: str) -> Path:
         return self.blob_dir / sha

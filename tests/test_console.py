@@ -13,7 +13,8 @@ from bot.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORD_KEYS = {"panel", "world", "parent", "command", "author", "prompt", "negative_prompt", "seed", "size",
-               "renderer", "shot", "scene", "characters", "references", "dropped", "image"}
+               "renderer", "shot", "scene", "characters", "references", "dropped", "notes",
+               "image"}
 
 SCRIPT = """\
 # a comment, then a blank line
@@ -112,7 +113,7 @@ def test_running_a_script_twice_gives_the_same_story(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert main(["console", "--script", str(script), "--out", str(out)]) == 0
     first = read_jsonl(out / "panels.jsonl")
-    assert main(["console", "--script", str(script), "--out", str(out)]) == 0
+    assert main(["console", "--script", str(script), "--out", str(out), "--force"]) == 0
     second = read_jsonl(out / "panels.jsonl")
     assert [r["panel"] for r in second] == [1, 2]
     assert [r["prompt"] for r in second] == [r["prompt"] for r in first]
@@ -125,8 +126,11 @@ def test_the_repl_answers_each_line_and_says_where_the_panel_went(tmp_path: Path
                           input="/cref Mira a girl in a red coat\n/continue Mira waves\n/contnue\n", cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert "Registered **Mira**" in done.stdout and "did you mean /continue" in done.stdout
+    assert "Registered Mira" in done.stdout and "did you mean /continue" in done.stdout
+    assert "**" not in done.stdout  # plain text, not chat markup
     assert f"→ {out / 'panels' / '001.png'}" in done.stdout and (out / "panels" / "001.png").is_file()
+    assert done.stdout.rstrip().endswith(f"Sheet: {out / 'sheet.png'}")  # Ctrl-D says where the sheet is
+    assert (out / "sheet.png").is_file() and (out / "world.json").is_file()
 
 
 def test_chat_log_author_shapes_all_set_the_author(tmp_path: Path) -> None:

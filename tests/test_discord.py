@@ -17,16 +17,19 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import discord
 import pytest
 from PIL import Image
 
 from bot.app import App, open_app
+from bot.commands import TIMES, WEATHERS
 from bot.config import Settings
 from bot.context import Place
 from bot.limits import Limits
 from bot.platforms.discord_app import DiscordPlatform
 from engine.renderers.storyboard.renderer import SketchRenderer
 from tests.fake_discord import FORUM_CHANNEL_ID, GUILD_ID, TEXT_CHANNEL_ID, FakeDiscord, FakeInteraction, Request
+from tests.fake_discord_payloads import SECOND_GUILD_ID
 from tests.fakes import GatedRenderer
 
 # ---------------------------------------------------------------- helpers
@@ -114,6 +117,10 @@ async def test_connects_and_syncs_commands(fake: FakeDiscord, tmp_path: Path) ->
         assert cref["image"]["type"] == 11 and cref["name"]["autocomplete"] is True
         assert (cref["cw"]["min_value"], cref["cw"]["max_value"]) == (0, 100)
         assert all(o.get("description") for o in cref.values())
+        scene = {o["name"]: o for o in fake.commands["scene"]["options"]}
+        assert [c["value"] for c in scene["time"]["choices"]] == list(TIMES)  # the grammar's own list
+        assert [c["value"] for c in scene["weather"]["choices"]] == list(WEATHERS)
+        assert "choices" not in scene["light"] or not scene["light"]["choices"]  # --light stays free text
         assert fake.identified[-1]["intents"] & (1 << 1 | 1 << 8 | 1 << 15) == 0  # nothing privileged
         assert platform.client is not None and platform.client.is_ready()
     assert_clean(fake)
@@ -328,6 +335,17 @@ async def test_twenty_people_in_ten_threads_all_get_their_panels(fake: FakeDisco
     assert_clean(fake)
 
 
+async def test_a_world_file_over_the_limit_is_refused_on_export(fake: FakeDiscord, tmp_path: Path) -> None:
+    alice = fake.add_user("alice")
+    async with running_bot(fake, tmp_path / "db.sqlite", import_max_bytes=1024):
+        _, thread = await new_world(fake, alice, "Too Big", style="soft ink wash " * 120)
+        ix = await fake.slash("world export", alice, thread)
+        reply = await fake.wait_for_reply(ix)
+        assert reply["attachments"] == [] and "too-big.world.json was not sent" in reply["content"]
+        assert "over 1 KiB (the most a world file may be to import it again)" in reply["content"]
+    assert_clean(fake)
+
+
 async def test_export_import_and_who_may_do_what(fake: FakeDiscord, tmp_path: Path) -> None:
     alice, bob, mod = fake.add_user("alice"), fake.add_user("bob"), fake.add_user("mod", moderator=True)
     async with running_bot(fake, tmp_path / "db.sqlite", limits=Limits(renders_per_minute=1)) as (app, _):
@@ -362,6 +380,29 @@ async def test_export_import_and_who_may_do_what(fake: FakeDiscord, tmp_path: Pa
             reply = await fake.wait_for_original(ix, is_final) if not expect_refusal else await fake.wait_for_reply(ix)
             assert bool(reply["flags"] & 64) == expect_refusal
         assert "slow down" in reply["content"]
+    assert_clean(fake)
+
+
+async def test_two_shards_answer_commands_in_servers_on_both(tmp_path: Path) -> None:
+    async with FakeDiscord(shards=2) as fake:
+        _, second_channel = fake.add_second_guild()
+        alice = fake.add_user("alice")
+        async with running_bot(fake, tmp_path / "db.sqlite", shards="auto") as (_, platform):
+            client = platform.client
+            assert isinstance(client, discord.AutoShardedClient) and client.shard_count == 2
+            assert sorted(tuple(i["shard"]) for i in fake.identified) == [(0, 2), (1, 2)]
+            assert {g.id: g.shard_id for g in client.guilds} == {GUILD_ID: 1, SECOND_GUILD_ID: 0}
+            threads = []
+            for channel, title in ((TEXT_CHANNEL_ID, "On shard one"), (second_channel, "On shard zero")):
+                before = {t["id"] for t in fake.threads(channel)}
+                ix = await fake.slash("world new", alice, channel, title=title)
+                assert "New world" in (await fake.wait_for_reply(ix))["content"]
+                (thread,) = [t for t in fake.threads(channel) if t["id"] not in before]
+                threads.append(int(thread["id"]))
+            for thread in threads:
+                await fake.slash("continue", alice, thread, text="a lantern glows")
+            for thread in threads:
+                await fake.wait_for_panels(thread, 1)
     assert_clean(fake)
 
 

@@ -23,3 +23,10 @@ def test_readme_quick_start_is_two_command_lines() -> None:
     assert len(lines) == 2 and "worldloom demo" in lines[0] and "torch==2.13.0" in lines[1]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "torch==2.13.0" in ci and "python -m pytest" in lines[1] and "python -m pytest" in ci
+
+
+def test_readme_says_which_torch_the_test_line_installs() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    after = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    assert "CUDA build" in after and "Either works for the tests" in after
+    assert "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" in after

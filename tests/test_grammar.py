@@ -9,6 +9,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from bot.commands import (
+    TIMES,
+    WEATHERS,
     BranchWorld,
     Command,
     ContinueStory,
@@ -391,3 +393,30 @@ def test_an_empty_style_means_no_style() -> None:
 def test_help_imagine_says_when_nobody_is_in_frame() -> None:
     text = help_text("imagine")
     assert "establishing shot" in text and "nobody in frame" in text
+
+
+# ---------------------------------------------------------------- known times and weathers
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("/scene --time golden hour --weather light rain", SetScene(time="golden hour", weather="light rain")),
+    ("/scene --time  Golden   Hour", SetScene(time="golden hour")),
+    ("/scene --time sunrise --weather drizzle", SetScene(time="dawn", weather="light rain")),  # the planner's words
+    ("/scene Pier --weather heavy rain --light purple haze", SetScene(location="Pier", weather="heavy rain",
+                                                                      light="purple haze")),
+])
+def test_time_and_weather_take_the_planners_words(line: str, expected: SetScene) -> None:
+    assert parse(line) == expected
+
+
+@pytest.mark.parametrize(("line", "option", "known"), [
+    ("/scene --time purple", "--time", TIMES), ("/scene Pier --weather acid fog", "--weather", WEATHERS),
+    ("/scene --time lunchtime --light warm", "--time", TIMES),
+])
+def test_unknown_times_and_weathers_are_refused_with_the_known_values(line: str, option: str,
+                                                                      known: tuple[str, ...]) -> None:
+    with pytest.raises(GrammarError) as e:
+        parse(line)
+    message = str(e.value)
+    assert message.startswith(f"{option} must be one of: ") and all(v in message for v in known)
+    assert "golden hour" in TIMES and "light rain" in WEATHERS and "night" in TIMES and "fog" in WEATHERS

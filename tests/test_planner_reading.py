@@ -139,6 +139,8 @@ def _cast() -> World:
     ("Tom grabs him", {"Tom", "Zed"}),  # him is never the one who grabs
     ("Kai waves and leaves", {"Zed", "Bolt"}),  # out of this same panel
     ("Kai alone in the hall, watching them go", {"Kai"}),
+    ('"Where is Tom?" Kai asks', {"Kai"}),  # a name in quoted speech is talked about, not drawn
+    ('Kai whispers “Lu took the map”', {"Kai"}),
 ])
 def test_who_is_in_frame(text: str, frame: set[str]) -> None:
     assert set(plan(_cast(), text).shot.characters) == frame

@@ -144,6 +144,6 @@ def test_explain_without_notes_uses_event_descriptions() -> None:
     ("Rain Alley", "a narrow alley", "in Rain Alley, a narrow alley"),
 ])
 def test_a_place_reads_as_people_write_it(name: str, description: str, expected: str) -> None:
-    from engine.prompt import _location_text
+    from engine.prompt import location_text
 
-    assert _location_text(name, description) == expected
+    assert location_text(name, description) == expected

@@ -72,8 +72,9 @@ async def test_undo_reverts_the_last_command_and_respects_authors(app: App) -> N
     await start(app)
     refused = await say(app, "/undo", ADA)  # the last change (the scene) was ada's: allowed
     assert not refused.error and (await world_of(app)).scene.location is None
+    assert refused.text.startswith("↩️ Undid your change:")  # not "ada's" to ada herself
     refused = await say(app, "/undo", ADA)  # now Tom (ben's) is last: ada is the creator, so allowed too
-    assert not refused.error
+    assert not refused.error and refused.text.startswith("↩️ Undid ben's change:")
     await say(app, "/cref Tom an old fisherman", BEN)
     other = Actor("test", "u-cy", "cy")
     refused = await say(app, "/undo", other)
@@ -91,6 +92,9 @@ async def test_undo_of_a_panel_removes_it_and_its_scene_change(app: App, outlet:
     world = await world_of(app)
     assert world.panels == () and world.version == version + 1
     assert "drew panel 1" in (await say(app, "/world history")).text
+    assert " · 0 panels · " in (await say(app, "/world show")).text
+    await say(app, "/continue Mira walks on")
+    assert " · 1 panel · " in (await say(app, "/world show")).text
 
 
 async def test_locked_characters_only_change_for_their_author_creator_or_mods(app: App) -> None:

@@ -328,6 +328,20 @@ async def test_export_into_the_thread_and_import_from_the_channel(env: Env) -> N
     assert (await env.app.service.world(await env.world_id(copy["ts"]))).character("Mira")
 
 
+async def test_a_world_file_too_large_to_import_again_is_refused_on_export(env: Env) -> None:
+    env.config["import_max_bytes"] = 2048  # a world file larger than this could never come back in
+    await env.restart()
+    slack = env.slack
+    root = await new_world(env)
+    await draw(env, root)  # the panel's image makes the file larger than 2 KiB
+    uploads = len(slack.calls_to("files.completeUploadExternal"))
+    await say(env, "UADA", "world export", root)
+    said = slack.bot_replies(CHANNEL, root)[-1]["text"]
+    assert "the-lighthouse.world.json was not sent" in said and "over 2 KiB" in said
+    assert "import it again" in said
+    assert len(slack.calls_to("files.completeUploadExternal")) == uploads  # nothing uploaded
+
+
 async def test_prefix_messages_work_and_edits_and_own_messages_are_ignored(env: Env) -> None:
     slack = env.slack
     root = await new_world(env)

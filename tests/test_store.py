@@ -83,3 +83,12 @@ async def test_job_lifecycle_and_panel_images(tmp_path: Path) -> None:
         assert job is not None and (job.state, job.message_id, job.place) == ("posted", "m-1", place)
         with pytest.raises(ValueError):
             await store.set_job_state("j1", "exploded")
+
+
+async def test_the_same_image_stored_twice_at_once_is_one_blob(tmp_path: Path) -> None:
+    # Two worlds can render the same words to the same bytes at the same moment.
+    data = b"\x89PNG same picture" * 1000
+    async with Store.open(tmp_path / "w.db") as store:
+        shas = await asyncio.gather(*(store.put_blob(data) for _ in range(8)))
+        assert len(set(shas)) == 1 and await store.get_blob(shas[0]) == data
+    assert [p.name for p in store.blob_path(shas[0]).parent.iterdir()] == [shas[0]]  # no stray temporaries

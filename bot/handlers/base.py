@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.commands import Catalogue
 from bot.context import Actor, Attachment, NewPlace, Place, Reply
+from bot.guard import Guard
 from bot.images import clean_image
 from bot.limits import Limits
 from bot.ports import WorldStore
@@ -45,6 +46,7 @@ class Services:
     append: Append
     new_id: Callable[[], str]
     default_seed: Callable[[], int]
+    guard: Guard = field(default_factory=Guard)  # bans, filters, quotas, audit (public servers)
 
 
 @dataclass(frozen=True)
@@ -73,8 +75,10 @@ class Ctx:
         return await self.services.append(self.session, self.actor, events)
 
     async def store_image(self, file: Attachment) -> str:
-        """An uploaded image, checked and re-encoded off the loop, stored as a blob; returns its sha."""
+        """An uploaded image, checked, re-encoded and classified off the loop, stored as a blob; returns its sha."""
         data = await asyncio.to_thread(clean_image, file.data, self.services.limits.image)
+        command = self.text.split(maxsplit=1)[0] if self.text.strip() else "upload"
+        await self.services.guard.check_upload(data, self.actor, self.place, f"{command} image")
         return await self.services.store.put_blob(data)
 
 

@@ -22,7 +22,8 @@ async def undo(cmd: c.Undo, ctx: Ctx) -> Reply:
                          "or a moderator can undo it")
     summary = "; ".join(r.event.describe() for r in group)
     world = await ctx.append([Undone(group=group[0].group, summary=clip(summary, 300))])
-    return Reply(f"↩️ Undid {author}'s change: {clip(summary, 1500)}", world_id=world.id)
+    whose = "your" if group[0].author_id == ctx.actor.key() else f"{author}'s"
+    return Reply(f"↩️ Undid {whose} change: {clip(summary, 1500)}", world_id=world.id)
 
 
 async def why(cmd: c.Why, ctx: Ctx) -> Reply:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,7 +138,8 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
 
 
 def mib(n: int) -> str:
-    return f"{n / 1024 / 1024:.1f} MiB"
+    """A size as people read it: "10.0 MiB", and "2 KiB" below one MiB."""
+    return f"{n / 1024 / 1024:.1f} MiB" if n >= 1024 * 1024 else f"{n / 1024:.0f} KiB"
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,24 @@ class AttachmentPolicy:
         if not url.startswith(self.url_prefixes):
             raise WorldError(f"{filename} is not stored on this platform; attach the file to your message.")
         return limit
+
+    def sendable(self, text: str, files: Sequence[tuple[str, bytes]],
+                 upload_limit: int) -> tuple[str, list[tuple[str, bytes]]]:
+        """The files a reply may post, and its text with a line for each one refused: over the
+        platform's upload limit, or a world file too large to be imported again."""
+        keep: list[tuple[str, bytes]] = []
+        for name, data in files:
+            world = name.lower().endswith(WORLD_EXTENSIONS)
+            limit, why = upload_limit, "the most this platform takes"
+            if world and self.world_max_bytes < limit:
+                limit, why = self.world_max_bytes, "the most a world file may be to import it again"
+            if len(data) <= limit:
+                keep.append((name, data))
+                continue
+            text += f"\n⚠️ {name} was not sent: it is {mib(len(data))}, over {mib(limit)} ({why})."
+            if world:
+                text += " Branch from an earlier panel for a smaller world."
+        return text, keep
 
 
 async def read_capped(chunks: AsyncIterable[bytes], limit: int, filename: str) -> bytes:
@@ -197,6 +216,7 @@ class TaskPool:
         self._ready = asyncio.Event()
         self._stop = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
+        self.failures = 0  # requests whose handling raised (the platform's errors, for metrics)
 
     async def start(self) -> None:
         self._runner = asyncio.create_task(self._serve(), name=f"{self.name}-tasks")
@@ -233,6 +253,7 @@ class TaskPool:
         try:
             await work
         except Exception:
+            self.failures += 1
             log.exception("%s: handling a request failed", self.name)
             if on_error is not None:
                 try:

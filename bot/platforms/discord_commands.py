@@ -23,6 +23,7 @@ Interaction = discord.Interaction[Any]
 RATIOS = [Choice(name=label, value=value) for label, value in (
     ("1:1 square", "1:1"), ("3:2 landscape", "3:2"), ("2:3 portrait", "2:3"), ("4:3", "4:3"), ("3:4", "3:4"),
     ("16:9 wide", "16:9"), ("9:16 tall", "9:16"), ("21:9 cinema", "21:9"))]
+MAX_PER_DAY = 100_000
 # How a spec's words (its `args`) become parameters: (parameter, type, description, required).
 _ARGS: dict[str, list[tuple[str, Any, str, bool]]] = {
     "title": [("title", Range[str, 1, MAX_TITLE], "The world's name; it also names the thread", False)],
@@ -36,7 +37,18 @@ _ARGS: dict[str, list[tuple[str, Any, str, bool]]] = {
     "text!": [("text", Range[str, 1, MAX_WORDS], "What the panel shows", True)],
     "text": [("text", Range[str, 1, MAX_WORDS], "The words (empty: as it is)", False)],
     "topic": [("command", str, "Show the options of this command", False)],
+    "panel text": [("panel", Range[int, 1, MAX_PANEL], "Which panel", True),
+                   ("text", Range[str, 1, MAX_WORDS], "What to change: 'make her scarf red'", True)],
+    "range": [("first", Range[int, 1, MAX_PANEL], "The first panel (default: the first)", False),
+              ("last", Range[int, 1, MAX_PANEL], "The last panel (default: the newest)", False)],
+    # A user option: Discord resolves the member, the command gets their id.
+    "user": [("user", discord.User, "Who", True),
+             ("reason", Range[str, 1, MAX_WORDS], "Why (kept in the audit log)", False)],
+    "user count": [("user", discord.User, "Who", True),
+                   ("panels", Range[int, 0, MAX_PER_DAY], "Panels a day; 0 = the server's default", True)],
 }
+# Commands only server managers may run are hidden from everyone else by default (the service checks too).
+MANAGERS = discord.Permissions(manage_guild=True)
 
 
 class Runs(Protocol):
@@ -62,7 +74,9 @@ def build_tree(client: discord.Client, catalogue: Catalogue, runner: Runs) -> ap
             parent = groups.get(group_name)
             if parent is None:
                 subs = ", ".join(catalogue.subcommands(group_name))
-                parent = groups[group_name] = app_commands.Group(name=group_name, description=_sentence(subs))
+                managers = all(s.admin for s in catalogue if s.name.startswith(group_name + " "))
+                parent = groups[group_name] = app_commands.Group(
+                    name=group_name, description=_sentence(subs), default_permissions=MANAGERS if managers else None)
                 tree.add_command(parent)
         command = app_commands.Command(name=sub, description=_sentence(spec.summary),
                                        callback=_callback(spec, catalogue, runner), parent=parent)
@@ -86,6 +100,8 @@ def _parameters(spec: Spec) -> list[tuple[str, Any, str, bool]]:
             kind = discord.Attachment  # --image: on Discord the file is attached
         elif o.kind == "name":
             name, kind = "aliases", str  # --alias NAME...: a comma-separated list here
+        elif o.choices:
+            kind = str  # one of the declared values, offered as choices
         else:
             kind = Range[str, 1, MAX_WORDS] if o.kind == "words" else str
         params.append((name, kind, _sentence(o.help), False))
@@ -98,7 +114,7 @@ def _callback(spec: Spec, catalogue: Catalogue, runner: Runs) -> Callable[..., A
     async def callback(interaction: Interaction, **values: Any) -> None:
         parsed = _parsed(spec, values)
         attachment = values.get("file") or values.get("image")
-        words = parsed.text or (str(parsed.panel) if parsed.panel else "")
+        words = _words(spec, parsed)
         await runner.run(interaction, spec.build(parsed), text=f"/{spec.name} {words}".strip(),
                          attachment=attachment, kind="world" if spec.args == "path" else "image",
                          ephemeral=spec.private)
@@ -113,6 +129,9 @@ def _callback(spec: Spec, catalogue: Catalogue, runner: Runs) -> Callable[..., A
     decorated: Any = app_commands.describe(**{n: d[:100] for n, _, d, _ in params})(callback)
     if "ar" in spec.options:
         decorated = app_commands.choices(ar=RATIOS)(decorated)
+    for name in (o for o in spec.options if OPTIONS[o].choices):
+        values = OPTIONS[name].choices[:25]  # Discord offers at most 25
+        decorated = app_commands.choices(**{name: [Choice(name=v, value=v) for v in values]})(decorated)
     if spec.args == "topic":
         topics = [g for g in catalogue.groups() if catalogue.subcommands(g)] + [
             n for n in catalogue.names() if " " not in n]
@@ -143,9 +162,25 @@ def _parsed(spec: Spec, values: dict[str, Any]) -> Parsed:
         options[name] = value.strip() if isinstance(value, str) else value
     aliases = tuple(a.strip()[:MAX_NAME] for a in (values.get("aliases") or "").split(",") if a.strip())
     name = values.get("name") or values.get("location")
-    return Parsed(text=(values.get("text") or values.get("title") or "").strip(),
-                  name=name.strip() if name else None, rest=(values.get("description") or "").strip(),
-                  panel=values.get("panel"), topic=values.get("command"), options=options, aliases=aliases)
+    rest = values.get("description") or values.get("reason") or ""
+    if values.get("user") is not None:  # "user" args: the member's id, and N or the reason
+        name = str(values["user"].id)
+        rest = str(values["panels"]) if values.get("panels") is not None else rest
+    words = values.get("text") or (values.get("title") if spec.args == "title" else None) or ""
+    return Parsed(text=words.strip(), name=name.strip() if name else None, rest=rest.strip(),
+                  panel=values.get("panel"), span=(values.get("first"), values.get("last")),
+                  topic=values.get("command"), options=options, aliases=aliases)
+
+
+def _words(spec: Spec, parsed: Parsed) -> str:
+    """The command's words as they would have been typed, for /history and the panel's caption."""
+    panel = str(parsed.panel) if parsed.panel else ""
+    if spec.args == "panel text":
+        return f"{panel} {parsed.text}"
+    if spec.args == "range":
+        first, last = parsed.span
+        return f"{first or ''}-{last or ''}" if first or last else ""
+    return parsed.text or panel
 
 
 def _sentence(text: str) -> str:

@@ -56,7 +56,9 @@ class RecoveredInteraction:
         self.channel_id = int(p["channel"])
         self.guild_id: int | None = int(p["guild"]) if p.get("guild") else None
         self.user = Person(int(entry.author_id), entry.author)
-        self.permissions = SimpleNamespace(manage_threads=bool(p.get("admin")))
+        perms = p.get("perms") or {}
+        self.permissions = SimpleNamespace(manage_threads=bool(perms.get("manage_threads")),
+                                           manage_guild=bool(perms.get("manage_guild")))
         self.filesize_limit = int(p.get("limit") or 10 * 1024 * 1024)
         self.created_at = discord.utils.snowflake_time(self.id)
         self.followup = SimpleNamespace(send=self._send)

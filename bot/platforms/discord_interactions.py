@@ -41,17 +41,22 @@ def place_of(channel: Any, fallback_id: int | None = None) -> Place:
     """Threads are worlds: (guild, parent channel, thread). Anything else is its own thread."""
     guild = getattr(channel, "guild", None)
     workspace = str(guild.id) if guild is not None else "dm"
+    # Age-restricted: a thread whose channel is marked NSFW (or such a channel itself).
+    nsfw = bool(getattr(channel, "is_nsfw", lambda: False)())
     if isinstance(channel, discord.Thread):
-        return Place(PLATFORM, workspace, str(channel.parent_id), str(channel.id))
+        return Place(PLATFORM, workspace, str(channel.parent_id), str(channel.id), age_restricted=nsfw)
     cid = str(getattr(channel, "id", fallback_id))
-    return Place(PLATFORM, workspace, cid, cid)
+    return Place(PLATFORM, workspace, cid, cid, age_restricted=nsfw)
 
 
 def actor_of(interaction: Any) -> Actor:
     user = interaction.user
     # Moderators are people with Manage Threads where they typed the command (never in DMs).
     is_admin = interaction.guild_id is not None and interaction.permissions.manage_threads
-    return Actor(PLATFORM, str(user.id), user.display_name or user.name, is_admin=is_admin)
+    # Server managers (Manage Server) run /admin and are exempt from quotas.
+    manages = interaction.guild_id is not None and interaction.permissions.manage_guild
+    return Actor(PLATFORM, str(user.id), user.display_name or user.name, is_admin=is_admin or manages,
+                 manages_server=manages)
 
 
 class Interactions:
@@ -110,7 +115,9 @@ class Interactions:
         actor = actor_of(interaction)
         payload = {"command": command_to_json(command), "kind": kind, "ephemeral": ephemeral, "world_id": world_id,
                    "app": interaction.application_id, "channel": interaction.channel_id,
-                   "guild": interaction.guild_id, "limit": interaction.filesize_limit, "admin": actor.is_admin,
+                   "guild": interaction.guild_id, "limit": interaction.filesize_limit,
+                   "perms": {"manage_threads": bool(interaction.permissions.manage_threads),
+                             "manage_guild": bool(interaction.permissions.manage_guild)},
                    "file": None if attachment is None or files else {
                        "filename": attachment.filename, "content_type": attachment.content_type or "",
                        "size": attachment.size, "url": attachment.url}}
@@ -228,7 +235,8 @@ class Interactions:
 
         async def make(title: str) -> Place:
             thread_id = await self._create_thread(parent, title, interaction.user)
-            return Place(PLATFORM, str(parent.guild.id), str(parent.id), str(thread_id))
+            return Place(PLATFORM, str(parent.guild.id), str(parent.id), str(thread_id),
+                         age_restricted=parent.is_nsfw())
 
         return make
 
@@ -270,13 +278,8 @@ class Interactions:
                      deferred_ephemeral: bool = False) -> None:
         """Replaces the "thinking" response with the reply; an ephemeral reply to a public defer
         deletes the public response and follows up privately."""
-        text, files = clip(reply.text), []
-        for name, data in reply.files:
-            if len(data) > interaction.filesize_limit:
-                text = clip(f"{text}\n(The file {name} is {kit.mib(len(data))}; this server takes at most "
-                            f"{kit.mib(interaction.filesize_limit)}.)")
-            else:
-                files.append(UploadFile(io.BytesIO(data), filename=name))
+        text, fit = self.policy.sendable(reply.text, reply.files, interaction.filesize_limit)
+        text, files = clip(text), [UploadFile(io.BytesIO(data), filename=name) for name, data in fit]
         quiet = discord.AllowedMentions.none()
         try:
             if reply.ephemeral and not deferred_ephemeral:

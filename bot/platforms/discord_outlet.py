@@ -45,6 +45,8 @@ def shrink_to_fit(png: bytes, limit: int) -> bytes:
 class DiscordOutlet:
     """Posts finished panels into their thread with the bot token (bot.context.Outlet)."""
 
+    spoilers = True  # a SPOILER_ file name hides the image until clicked
+
     def __init__(self, client: discord.Client) -> None:
         self.client = client
         self.upload_limits: dict[str, int] = {}  # thread id -> the limit its last interaction reported
@@ -64,7 +66,8 @@ class DiscordOutlet:
         caption = clip(f"**#{d.panel}**{take} · {d.caption.removeprefix(f'#{d.panel} · ')}")
         try:
             msg = await self._channel(d.place).send(
-                caption, file=UploadFile(io.BytesIO(data), filename=f"{_file_stem(d)}.{ext}"),
+                caption, file=UploadFile(io.BytesIO(data), filename=f"{'SPOILER_' if d.spoiler else ''}"
+                                                                         f"{_file_stem(d)}.{ext}"),
                 view=panel_view(d.world_id, d.panel), nonce=d.job_id[:25],
                 allowed_mentions=discord.AllowedMentions.none())
         except discord.HTTPException as e:
@@ -79,7 +82,7 @@ class DiscordOutlet:
         me = self.client.user.id if self.client.user else None
         try:
             async for msg in self._channel(d.place).history(limit=RECENT):
-                if msg.author.id == me and any(a.filename.startswith(stem) for a in msg.attachments):
+                if msg.author.id == me and any(stem in a.filename for a in msg.attachments):
                     return str(msg.id)
         except discord.HTTPException as e:  # no Read Message History: the nonce is all there is
             log.info("could not look for job %s in its thread: %s", d.job_id, e)

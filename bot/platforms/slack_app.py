@@ -46,6 +46,7 @@ from engine.errors import WorldError
 log = logging.getLogger(__name__)
 
 _MESSAGE_SUBTYPES = (None, "file_share", "thread_broadcast")  # edits, deletes and bot posts are not commands
+UPLOAD_LIMIT = 1024**3  # files.upload: 1 GB per file
 
 
 class SlackPlatform:
@@ -56,11 +57,7 @@ class SlackPlatform:
     def __init__(self, service: WorldService, config: dict[str, Any], bot_token: str, app_token: str | None,
                  signing_secret: str | None) -> None:
         self.service = service
-        self.config = SlackConfig.from_dict(config)
-        if self.config.mode == "socket" and not app_token:
-            raise ConfigError("[slack] mode = socket needs SLACK_APP_TOKEN (an xapp- token with connections:write)")
-        if self.config.mode == "http" and not signing_secret:
-            raise ConfigError("[slack] mode = http needs SLACK_SIGNING_SECRET")
+        self.config = self.check(config, app_token, signing_secret)
         self._bot_token = bot_token
         self._app_token = app_token
         self._signing_secret = signing_secret or ""
@@ -87,6 +84,16 @@ class SlackPlatform:
         if self._inbox is None:
             raise RuntimeError("serve the Slack platform with App.serving, which gives it the inbox")
         return self._inbox
+
+    @staticmethod
+    def check(config: dict[str, Any], app_token: str | None, signing_secret: str | None) -> SlackConfig:
+        """The [slack] section, and the secret its mode needs; raises ConfigError."""
+        cfg = SlackConfig.from_dict(config)
+        if cfg.mode == "socket" and not app_token:
+            raise ConfigError("[slack] mode = socket needs SLACK_APP_TOKEN (an xapp- token with connections:write)")
+        if cfg.mode == "http" and not signing_secret:
+            raise ConfigError("[slack] mode = http needs SLACK_SIGNING_SECRET")
+        return cfg
 
     # ------------------------------------------------------------ lifecycle
 
@@ -134,6 +141,17 @@ class SlackPlatform:
         assert self._runner is not None, "not in HTTP mode"
         host, port = self._runner.addresses[0][:2]
         return str(host), int(port)
+
+    @property
+    def errors(self) -> int:
+        """Requests whose handling failed since the start (metrics)."""
+        return self._pool.failures
+
+    async def connected(self) -> bool:
+        """For /readyz: the Socket Mode connection is up, or the HTTP server listens."""
+        if self._socket is not None:
+            return bool(await self._socket.client.is_connected())
+        return self._runner is not None and bool(self._runner.addresses)
 
     async def close(self) -> None:
         """Stops taking requests, finishes the work in hand (cut off after a grace period), closes."""
@@ -377,9 +395,10 @@ class SlackPlatform:
             await self._tell(ask, reply.text)
             return
         thread = place.thread or None
+        text, files = self.policy.sendable(reply.text, reply.files, UPLOAD_LIMIT)
         posted = await self.client.chat_postMessage(channel=place.channel, thread_ts=thread,
-                                                    text=blocks.to_slack(reply.text, self.bot_user_id))
-        for name, data in reply.files:
+                                                    text=blocks.to_slack(text, self.bot_user_id))
+        for name, data in files:
             await self.client.files_upload_v2(channel=place.channel, thread_ts=thread, file=data, filename=name,
                                               title=name)
         if reply.ticket is not None:
@@ -433,4 +452,4 @@ class SlackPlatform:
         profile = user.get("profile") or {}
         name = profile.get("display_name") or profile.get("real_name") or user.get("name") or user_id
         admin = bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
-        return Actor(PLATFORM, user_id, name, admin)
+        return Actor(PLATFORM, user_id, name, admin, manages_server=admin)

@@ -16,8 +16,9 @@ import asyncio
 import hashlib
 import json
 import os
+import tempfile
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,8 +129,13 @@ class Store:
 
     async def import_world(self, world_id: str, title: str, author: str, records: list[Record],
                            binding: tuple[str, str, str, str] | None = None,
-                           branched_from: str | None = None, author_id: str = "") -> None:
-        """Creates a world from existing records, keeping their seq, group, author and time."""
+                           branched_from: str | None = None, author_id: str = "",
+                           panels: Mapping[int, str] | None = None) -> None:
+        """Creates a world from existing records, keeping their seq, group, author and time.
+
+        `panels` (panel number -> stored blob) are images drawn elsewhere (a world file, the world
+        it branches from): each becomes a finished job, so the panel has its image and is not posted.
+        """
         now = time.time()
         async with self.transaction() as db:
             await self._insert_world(db, world_id, title, author, author_id, now, binding, branched_from)
@@ -137,6 +143,14 @@ class Store:
                 "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [(world_id, r.seq, r.group, r.author, r.author_id, r.at, r.event.kind,
                   json.dumps(event_to_json(r.event), ensure_ascii=False)) for r in records])
+            for panel, image in sorted((panels or {}).items()):
+                job_id = f"{world_id}:import:{panel}"
+                await db.execute(
+                    "INSERT INTO jobs (id, world_id, panel, take, state, spec, place, author, image,"
+                    " created_at, updated_at) VALUES (?, ?, ?, 0, 'posted', ?, '{}', ?, ?, ?, ?)",
+                    (job_id, world_id, panel, json.dumps({"imported": True}), author, image, now, now))
+                await db.execute("INSERT INTO panels (world_id, panel, take, job_id, image) VALUES (?, ?, 0, ?, ?)",
+                                 (world_id, panel, job_id, image))
             receipt = await self.inbox.complete(db)
         self.inbox.committed(receipt)
 
@@ -265,6 +279,13 @@ class Store:
             (world_id,))
         return {r["panel"]: r["image"] for r in rows}
 
+    async def panel_takes(self, world_id: str) -> dict[tuple[int, int], JobRow]:
+        """Every drawn take of the world's panels: (panel, take) -> the job that drew it (image set)."""
+        rows = await self.fetch_all(
+            "SELECT jobs.* FROM panels JOIN jobs ON jobs.id = panels.job_id"
+            " WHERE panels.world_id = ? AND panels.image IS NOT NULL", (world_id,))
+        return {(r["panel"], r["take"]): _job(r) for r in rows}
+
     # ------------------------------------------------------------ blobs
 
     def blob_path(self, sha: str) -> Path:
@@ -289,14 +310,14 @@ class Store:
 
 
 def _write_file(path: Path, data: bytes) -> None:
-    # Write then rename, so a crash never leaves a half-written blob under its final name.
+    # Write then rename, so a crash never leaves a half-written blob under its final name. The
+    # temporary name is the writer's own: two panels can render to the same bytes at the same time.
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "wb") as f:
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.name, suffix=".tmp", delete=False) as f:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
-    os.replace(tmp, path)
+    os.replace(f.name, path)
 
 
 def _job(r: aiosqlite.Row) -> JobRow:

@@ -210,7 +210,7 @@ class InboxTable:
 def _place_json(place: Place | None) -> str | None:
     if place is None:
         return None
-    return json.dumps([place.platform, place.workspace, place.channel, place.thread])
+    return json.dumps([place.platform, place.workspace, place.channel, place.thread, place.age_restricted])
 
 
 def _entry(r: aiosqlite.Row, files: tuple[Attachment, ...]) -> InboxEntry:

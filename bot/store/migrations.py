@@ -70,7 +70,53 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (world_id, panel, take)
     );
     """,
-    # 2: the inbox: every command acknowledged to a platform, keyed by the platform's own id
+    # 2: public servers: bans, daily quotas, the audit log, images the classifier flagged
+    """
+    CREATE TABLE bans (
+        platform TEXT NOT NULL,
+        workspace TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        by_id TEXT NOT NULL,
+        at REAL NOT NULL,
+        PRIMARY KEY (platform, workspace, user_id)
+    );
+    CREATE TABLE quota_limits (
+        platform TEXT NOT NULL,
+        workspace TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        per_day INTEGER NOT NULL,
+        by_id TEXT NOT NULL,
+        at REAL NOT NULL,
+        PRIMARY KEY (platform, workspace, user_id)
+    );
+    CREATE TABLE quota_usage (
+        platform TEXT NOT NULL,
+        workspace TEXT NOT NULL,
+        day TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        used INTEGER NOT NULL,
+        PRIMARY KEY (platform, workspace, day, user_id)
+    );
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at REAL NOT NULL,
+        platform TEXT NOT NULL,
+        workspace TEXT NOT NULL,
+        actor_id TEXT NOT NULL,
+        actor_name TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        detail TEXT NOT NULL
+    );
+    CREATE INDEX audit_place ON audit(platform, workspace, id);
+    CREATE TABLE image_flags (
+        sha256 TEXT PRIMARY KEY,
+        label TEXT NOT NULL,
+        score REAL NOT NULL,
+        at REAL NOT NULL
+    );
+    """,
+    # 3: the inbox: every command acknowledged to a platform, keyed by the platform's own id
     """
     CREATE TABLE inbox (
         key TEXT PRIMARY KEY,

@@ -1,4 +1,4 @@
-"""Dispatches `python -m engine.bench planner|engine|consistency [args]` to the benchmark modules."""
+"""Dispatches `python -m engine.bench planner|engine|consistency|moderation [args]` to the benchmark modules."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import importlib.util
 import sys
 
 _BENCHES = {"planner": "engine.bench.planner_bench", "engine": "engine.bench.engine_bench",
-            "consistency": "engine.bench.consistency_bench"}
+            "consistency": "engine.bench.consistency_bench", "moderation": "engine.bench.moderation_bench"}
 
 
 def main(argv: list[str] | None = None) -> int:

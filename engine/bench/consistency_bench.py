@@ -11,8 +11,9 @@ as automatic anchoring does) and/or off (no reference images at all). Prints one
 - overall: the means of the same numbers over all sets
 
 How a set is rendered is one callable, `render(subject_set, references) -> [png, ...]` (one image
-per setting, sync or async): the CLI passes `EngineRender` (planner + prompt compiler + renderer,
-no bot); the bot can pass one that drives its real service path to `run_benchmark`.
+per setting, sync or async): the CLI passes `ServiceRender` (engine/bench/consistency_service.py:
+the bot's real service path, the commands typed as in chat); `EngineRender` renders through the
+engine alone (planner + prompt compiler + renderer, no bot).
 """
 
 from __future__ import annotations
@@ -164,7 +165,8 @@ async def run_benchmark(sets: Sequence[SubjectSet], render: RenderSet, embedder:
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m engine.bench consistency", description=__doc__.split("\n")[0])
-    p.add_argument("--model", required=True, help="diffusers model id or folder; 'tiny' = the offline test pipeline")
+    p.add_argument("--model", required=True, help="diffusers model id or folder; 'tiny' (SD) or 'tiny-flux2-klein' "
+                   "= an offline test pipeline")
     p.add_argument("--sets", required=True, help="YAML: domain -> [{subject, style, settings: [...]}, ...]")
     p.add_argument("--device", default="auto", help="cpu | cuda | mps | auto")
     p.add_argument("--dtype", default="auto")
@@ -182,23 +184,6 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
         if getattr(args, name) is not None and getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1")
     return args
-
-
-def make_renderer(args: argparse.Namespace) -> Renderer:
-    """The renderer the CLI benchmarks, loaded (reference attention on; 'off' passes no references)."""
-    settings: dict[str, Any] = {"device": args.device, "dtype": args.dtype, "safety_checker": False,
-                                "reference_mode": "attention"}
-    renderer: Renderer
-    if args.model == "tiny":
-        from engine.renderers.diffusion.tiny import TinyRenderer
-
-        renderer = TinyRenderer({"reference_mode": "attention"})
-    else:
-        from engine.renderers.diffusion.renderer import DiffusionRenderer
-
-        renderer = DiffusionRenderer({**settings, "model": args.model})
-    renderer.load()
-    return renderer
 
 
 def _quiet_progress_bars() -> None:
@@ -221,7 +206,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SetsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    renderer = make_renderer(args)
+    from engine.bench.consistency_service import ServiceRender, renderer_for
+
+    renderer = renderer_for(args.model, device=args.device, dtype=args.dtype, size=args.size)
+    renderer.load()
     with tempfile.TemporaryDirectory(prefix="worldloom-consistency-") as tmp:
         dino, clip = args.dino, args.clip
         if "tiny" in (dino, clip):
@@ -229,12 +217,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             dino = str(tiny_dino) if dino == "tiny" else dino
             clip = str(tiny_clip) if clip == "tiny" else clip
         size = args.size or int(getattr(renderer, "native", 512))
-        steps = args.steps or (4 if args.model == "tiny" else 25)
-        render = EngineRender(renderer, tmp, size=size, steps=steps, seed=args.seed)
+        steps = args.steps or (4 if args.model.startswith("tiny") else 25)
         meta = {"model": args.model, "sets_file": str(args.sets), "dino": args.dino, "clip": args.clip,
-                "device": args.device, "size": size, "steps": steps, "seed": args.seed}
-        result = asyncio.run(run_benchmark(sets, render, Embedder(dino, clip, args.device), args.references,
-                                           meta=meta, before_scoring=renderer.close))
+                "device": args.device, "size": size, "steps": steps, "seed": args.seed, "path": "service"}
+
+        async def run() -> dict[str, Any]:
+            async with ServiceRender(renderer, tmp, steps=steps, seed=args.seed) as render:
+                return await run_benchmark(sets, render, Embedder(dino, clip, args.device), args.references,
+                                           meta=meta, before_scoring=renderer.close)
+
+        try:
+            result = asyncio.run(run())
+        finally:
+            renderer.close()
     text = json.dumps(result, indent=2)
     if args.out:
         Path(args.out).write_text(text + "\n", encoding="utf-8")

@@ -66,6 +66,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--size", type=int, default=None, help="image edge; default: the model's native")
     p.add_argument("--cpu-threads", type=int, default=None)
     p.add_argument("--rounds", type=int, default=3, help="interleaved repeats; medians are reported")
+    # --backend ray: see engine/bench/ray_bench.py
+    p.add_argument("--backend", choices=("local", "ray"), default="local")
+    p.add_argument("--compare-workers", default="1,2", help="--backend ray: worker counts to compare")
+    p.add_argument("--max-batch", type=int, default=1, help="--backend ray: the engines' max_batch")
+    p.add_argument("--gpus-per-worker", type=float, default=None, help="--backend ray: default 1 with GPUs, else 0")
     args = p.parse_args(argv)
     if min(args.jobs, args.concurrency, args.rounds) < 1:
         p.error("--jobs, --concurrency and --rounds must be at least 1")
@@ -246,7 +251,12 @@ def _quiet_progress_bars() -> None:
 
 def main(argv: list[str]) -> int:
     args = parse(argv)
-    result = asyncio.run(run(args))
+    if args.backend == "ray":
+        from engine.bench import ray_bench
+
+        result = ray_bench.main(args)
+    else:
+        result = asyncio.run(run(args))
     json.dump(result, sys.stdout, indent=2)
     print()
     return 0

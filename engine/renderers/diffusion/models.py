@@ -74,7 +74,7 @@ def pipeline_class(model: str, local_only: bool = False) -> str:
     try:
         config = DiffusionPipeline.load_config(model, local_files_only=local_only or Path(model).is_dir())
     except Exception as exc:  # the SD path's loader reports the real problem in its own words
-        logger.warning("could not read the pipeline class of %s: %s", model, exc)
+        logger.info("could not read the pipeline class of %s: %s", model, exc)
         return ""
     return str(config.get("_class_name", ""))
 

@@ -37,7 +37,8 @@ from typing import Any
 from engine.errors import RenderCancelled
 from engine.jobs import Capabilities, Progress, Reference, RenderJob
 from engine.renderers.diffusion import models
-from engine.renderers.diffusion.renderer import encode_png, fit_size, pick_device, pick_dtype
+from engine.renderers.diffusion.renderer import encode_png, fit_size, free_memory, pick_device, pick_dtype
+from engine.renderers.diffusion.settings import DEFAULTS
 
 logger = logging.getLogger(__name__)
 
@@ -137,8 +138,8 @@ class MultiReferenceRenderer:
         from diffusers.utils import deprecation_utils
 
         s = self.settings
-        self.device = pick_device(str(s.get("device", "auto")))
-        dtype = str(s.get("dtype", "auto"))
+        self.device = pick_device(str(s.get("device", DEFAULTS["device"])))
+        dtype = str(s.get("dtype", DEFAULTS["dtype"]))
         if dtype == "auto":  # these models were trained in bf16 and overflow in fp16
             dtype = "float32" if self.device == "cpu" else "bfloat16"
         self.dtype = pick_dtype(dtype, self.device)
@@ -211,17 +212,7 @@ class MultiReferenceRenderer:
     def close(self) -> None:
         """Drop the pipeline and give the memory back."""
         self.pipe = self._text_to_image = None
-        self._free_memory()
-
-    @staticmethod
-    def _free_memory() -> None:
-        import gc
-
-        import torch
-
-        gc.collect()
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
+        free_memory()
 
     # ------------------------------------------------------------ rendering
 
@@ -260,7 +251,7 @@ class MultiReferenceRenderer:
                    self.guidance_for(job), len(refs), same_images)
             groups.setdefault(key, []).append(i)
         pngs: list[bytes] = [b""] * len(jobs)
-        level = int(self.settings.get("png_compress", 4))
+        level = int(self.settings.get("png_compress", DEFAULTS["png_compress"]))
         try:
             for idx in groups.values():
                 calls = [idx] if self.spec.batches else [[i] for i in idx]
@@ -270,7 +261,7 @@ class MultiReferenceRenderer:
                         pngs[i] = encode_png(image, level)
         except Exception as exc:
             if is_oom(exc):
-                self._free_memory()  # so the queue's retry with half the batch can fit
+                free_memory()  # so the queue's retry with half the batch can fit
             raise
         return pngs
 
@@ -282,7 +273,7 @@ class MultiReferenceRenderer:
         assert spec is not None
         width, height = fit_size(first.width, first.height, self.native, self.multiple)
         steps, guidance = self.steps_for(first), self.guidance_for(first)
-        edge = min(self.native, int(self.settings.get("reference_size") or 768))
+        edge = min(self.native, int(self.settings.get("reference_size") or DEFAULTS["reference_size"]))
         ref_w, ref_h = reference_size(width, height, edge, self.multiple)
         loaded: dict[tuple[str, str], Any] = {}  # one PIL image per file, shared by the rows using it
         rows = [[loaded.setdefault((r.path, r.kind), load_reference(r.path, ref_w, ref_h, r.kind))

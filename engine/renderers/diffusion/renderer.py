@@ -3,7 +3,8 @@
 Every method runs on the engine's worker thread. torch and diffusers are imported inside
 methods, so importing this module costs nothing and the core works without the extra.
 
-Settings (a plain dict, usually the `[engine.diffusion]` table of the config)::
+Settings (a plain dict, the `[engine]` table of the config; keys and
+defaults: settings.py)::
 
     model            model id or local folder (required); SD 1.5, SD 2.x, SDXL, Turbo/LCM
     device           "auto" | "cuda" | "cuda:1" | "mps" | "cpu"           (auto)
@@ -48,6 +49,7 @@ from typing import Any
 from engine.errors import RenderCancelled
 from engine.jobs import Capabilities, Progress, RenderJob
 from engine.renderers.diffusion import longprompt
+from engine.renderers.diffusion.settings import DEFAULTS, KNOWN_SETTINGS
 
 logger = logging.getLogger(__name__)
 
@@ -61,18 +63,6 @@ SCHEDULER_ALIASES: dict[str, tuple[str, dict[str, Any]]] = {
     "lcm": ("LCMScheduler", {}),
 }
 FEW_STEP_MARKERS = ("turbo", "lcm", "lightning", "hyper", "schnell")
-KNOWN_SETTINGS = frozenset(
-    {
-        "model", "device", "dtype", "scheduler", "steps", "few_step_steps", "guidance", "few_step",
-        "native_size", "safety_checker", "offline", "variant", "vae_slicing", "cpu_offload",
-        "cpu_threads", "reference_mode", "reference_cache", "reference_min_strength",
-        "reference_cond_only", "style_strength", "ip_adapter", "ip_adapter_subfolder",
-        "ip_adapter_weight_name", "ip_adapter_scale", "png_compress", "auto_anchor", "reference_offload",
-        # read by the service, or only by the multi-reference renderer (multiref.py)
-        "previous_panel_reference", "pipeline", "offload", "reference_size", "max_references",
-        "max_sequence_length", "vae_tiling",
-    }
-)  # fmt: skip
 
 
 class _Stop(Exception):
@@ -118,6 +108,17 @@ def pick_dtype(setting: str, device: str) -> Any:
     return torch.float32 if device == "cpu" else torch.float16
 
 
+def free_memory() -> None:
+    """Give the GPU memory of dropped tensors back (after a close or an out-of-memory error)."""
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
 def encode_png(image: Any, compress_level: int = 4) -> bytes:
     buf = io.BytesIO()
     image.save(buf, format="PNG", compress_level=compress_level)
@@ -157,8 +158,8 @@ class DiffusionRenderer:
         from diffusers.utils import deprecation_utils
 
         s = self.settings
-        self.device = pick_device(str(s.get("device", "auto")))
-        self.dtype = pick_dtype(str(s.get("dtype", "auto")), self.device)
+        self.device = pick_device(str(s.get("device", DEFAULTS["device"])))
+        self.dtype = pick_dtype(str(s.get("dtype", DEFAULTS["dtype"])), self.device)
         # diffusers 0.36+ renamed torch_dtype= to dtype= (the old name warns); older ones need it.
         dtype_key = "dtype" if hasattr(deprecation_utils, "_resolve_dtype") else "torch_dtype"
         kwargs: dict[str, Any] = {dtype_key: self.dtype}
@@ -166,7 +167,7 @@ class DiffusionRenderer:
             kwargs["local_files_only"] = True
         if s.get("variant"):
             kwargs["variant"] = s["variant"]
-        if not s.get("safety_checker", True) and self._has_component("safety_checker"):
+        if not s.get("safety_checker", DEFAULTS["safety_checker"]) and self._has_component("safety_checker"):
             kwargs.update(safety_checker=None, requires_safety_checker=False)
         if self.device == "cpu" and s.get("cpu_threads"):
             torch.set_num_threads(int(s["cpu_threads"]))
@@ -181,7 +182,7 @@ class DiffusionRenderer:
             pipe.enable_model_cpu_offload()
         else:
             pipe.to(self.device)
-        if s.get("vae_slicing", True) and hasattr(pipe, "enable_vae_slicing"):
+        if s.get("vae_slicing", DEFAULTS["vae_slicing"]) and hasattr(pipe, "enable_vae_slicing"):
             pipe.vae.enable_slicing()
         for name, component in pipe.components.items():
             if isinstance(component, torch.nn.Module):
@@ -227,7 +228,7 @@ class DiffusionRenderer:
         from engine.renderers.diffusion.reference import IPAdapterReferences, ReferenceAttention
 
         s = self.settings
-        mode = str(s.get("reference_mode") or "attention")
+        mode = str(s.get("reference_mode") or DEFAULTS["reference_mode"])
         if mode not in ("attention", "ip_adapter", "off"):
             raise ValueError(f"unknown reference_mode {mode!r}: attention, ip_adapter or off")
         if mode == "ip_adapter":
@@ -235,19 +236,19 @@ class DiffusionRenderer:
                 raise ValueError("reference_mode = 'ip_adapter' needs ip_adapter (a model id or folder)")
             config = {
                 "model": s["ip_adapter"],
-                "subfolder": s.get("ip_adapter_subfolder", "models"),
-                "weight_name": s.get("ip_adapter_weight_name", "ip-adapter_sd15.bin"),
-                "scale": s.get("ip_adapter_scale", 0.6),
+                "subfolder": s.get("ip_adapter_subfolder", DEFAULTS["ip_adapter_subfolder"]),
+                "weight_name": s.get("ip_adapter_weight_name", DEFAULTS["ip_adapter_weight_name"]),
+                "scale": s.get("ip_adapter_scale", DEFAULTS["ip_adapter_scale"]),
             }
             self.references = IPAdapterReferences(self.pipe, config, self.device)
         elif mode == "attention":
             self.references = ReferenceAttention(
                 self.pipe,
                 self.model,
-                cache_size=int(s.get("reference_cache", 8)),
-                min_strength=float(s.get("reference_min_strength", 0.5)),
-                cond_only=bool(s.get("reference_cond_only", False)),
-                style_strength=float(s.get("style_strength", 0.35)),
+                cache_size=int(s.get("reference_cache", DEFAULTS["reference_cache"])),
+                min_strength=float(s.get("reference_min_strength", DEFAULTS["reference_min_strength"])),
+                cond_only=bool(s.get("reference_cond_only", DEFAULTS["reference_cond_only"])),
+                style_strength=float(s.get("style_strength", DEFAULTS["style_strength"])),
                 offload=s.get("reference_offload"),
             )
 
@@ -261,17 +262,7 @@ class DiffusionRenderer:
         """Drop the pipeline and give the memory back."""
         self.pipe = None
         self.references = None
-        self._free_memory()
-
-    @staticmethod
-    def _free_memory() -> None:
-        import gc
-
-        import torch
-
-        gc.collect()
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
+        free_memory()
 
     # ------------------------------------------------------------ rendering
 
@@ -303,10 +294,10 @@ class DiffusionRenderer:
             for (chunks, _), idx in groups.items():
                 images = self._call([jobs[i] for i in idx], chunks, progress)
                 for i, image in zip(idx, images, strict=True):
-                    pngs[i] = encode_png(image, int(self.settings.get("png_compress", 4)))
+                    pngs[i] = encode_png(image, int(self.settings.get("png_compress", DEFAULTS["png_compress"])))
         except Exception as exc:
             if is_oom(exc):
-                self._free_memory()  # so the queue's retry with half the batch can fit
+                free_memory()  # so the queue's retry with half the batch can fit
             raise
         return pngs
 
