@@ -207,22 +207,16 @@ class Store:
 
     async def _append(self, db: aiosqlite.Connection, world_id: str, author: str, author_id: str,
                       events: list[Event], now: float, group: int | None = None) -> list[Record]:
-        async with db.execute("SELECT COALESCE(MAX(seq), 0) FROM events WHERE world_id = ?",
-                              (world_id,)) as cur:
-            row = await cur.fetchone()
-        seq = int(row[0]) if row else 0
-        async with db.execute("SELECT COALESCE(MAX(grp), 0) FROM events WHERE world_id = ?",
-                              (world_id,)) as cur:
-            grow = await cur.fetchone()
+        # Few steps: the write lock is held meanwhile, and on a busy event loop every step waits a turn.
+        [(seq, last_group)] = await db.execute_fetchall(
+            "SELECT COALESCE(MAX(seq), 0), COALESCE(MAX(grp), 0) FROM events WHERE world_id = ?", (world_id,))
         # Imported worlds keep their own group numbers, so a new group must pass both.
-        group = group or max(seq, int(grow[0]) if grow else 0) + 1
-        out = []
-        for ev in events:
-            seq += 1
-            await db.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                             (world_id, seq, group, author, author_id, now, ev.kind,
-                              json.dumps(event_to_json(ev), ensure_ascii=False)))
-            out.append(Record(seq=seq, group=group, author=author, event=ev, at=now, author_id=author_id))
+        group = group or max(int(seq), int(last_group)) + 1
+        out = [Record(seq=int(seq) + i, group=group, author=author, event=ev, at=now, author_id=author_id)
+               for i, ev in enumerate(events, start=1)]
+        await db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                             [(world_id, r.seq, group, author, author_id, now, r.event.kind,
+                               json.dumps(event_to_json(r.event), ensure_ascii=False)) for r in out])
         return out
 
     async def records(self, world_id: str) -> list[Record]:
