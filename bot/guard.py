@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -21,6 +20,7 @@ from typing import Any, Protocol
 from bot.commands import Command, Spec
 from bot.context import Actor, Place
 from bot.image_guard import UPLOAD_REFUSED, Classify, ImageGuard
+from bot.ports import Charge
 from bot.public_settings import ModerationSettings, QuotaSettings
 from engine.errors import LimitExceeded, NotAllowed
 from engine.events import Record, fold
@@ -72,9 +72,8 @@ class AdminStore(Protocol):
     async def set_daily_limit(self, platform: str, workspace: str, user_id: str, per_day: int, by: str) -> None: ...
     async def daily_limit(self, platform: str, workspace: str, user_id: str) -> int | None: ...
     async def usage(self, platform: str, workspace: str, user_id: str, day: str) -> Any: ...
-    async def reserve(self, platform: str, workspace: str, user_id: str, day: str, person_limit: int,
-                      server_limit: int) -> str | None: ...
-    async def release(self, platform: str, workspace: str, user_id: str, day: str) -> None: ...
+    async def count_panel(self, db: Any, platform: str, workspace: str, user_id: str, day: str, person_limit: int,
+                          server_limit: int) -> str | None: ...
     async def audit(self, at: float, platform: str, workspace: str, actor_id: str, actor_name: str, action: str,
                     target: str = "", detail: str = "") -> None: ...
     async def recent_audit(self, platform: str, workspace: str, limit: int = 20) -> list[Any]: ...
@@ -262,27 +261,25 @@ class Guard:
         own = await self.admin.daily_limit(place.platform, place.workspace, actor.id)
         return (own if own is not None else self.quotas.panels_per_day), self.quotas.server_panels_per_day
 
-    @asynccontextmanager
-    async def panel(self, actor: Actor, place: Place) -> AsyncIterator[None]:
-        """Counts one panel against today's quotas (raises LimitExceeded when none is left); a
-        failure inside the block gives it back."""
+    async def quota(self, actor: Actor, place: Place) -> Charge | None:
+        """What counts one panel against today's quotas, run inside the transaction that stores it
+        (it raises LimitExceeded when none is left, and nothing is stored); None when nothing counts."""
         person, server = await self.limits(actor, place)
-        if self.admin is None or (person <= 0 and server <= 0):
-            yield
-            return
+        admin = self.admin
+        if admin is None or (person <= 0 and server <= 0):
+            return None
         day = self.day()
-        hit = await self.admin.reserve(place.platform, place.workspace, actor.id, day, person, server)
-        if hit == "person":
-            raise LimitExceeded(f"you have drawn your {person} panels for today; more from {self.reset_text()}. "
-                                "/quota shows what is left.")
-        if hit == "server":
-            raise LimitExceeded(f"this server has drawn its {server} panels for today; more from "
-                                f"{self.reset_text()}.")
-        try:
-            yield
-        except BaseException:
-            await self.admin.release(place.platform, place.workspace, actor.id, day)
-            raise
+
+        async def charge(db: Any) -> None:
+            hit = await admin.count_panel(db, place.platform, place.workspace, actor.id, day, person, server)
+            if hit == "person":
+                raise LimitExceeded(f"you have drawn your {person} panels for today; more from {self.reset_text()}. "
+                                    "/quota shows what is left.")
+            if hit == "server":
+                raise LimitExceeded(f"this server has drawn its {server} panels for today; more from "
+                                    f"{self.reset_text()}.")
+
+        return charge
 
     async def quota_text(self, actor: Actor, place: Place) -> str:
         """What /quota answers."""

@@ -6,7 +6,7 @@ service tests use the in-memory fakes in tests/fakes.py, which fit the same shap
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -15,6 +15,8 @@ from engine.jobs import JobStatus, RenderJob, RenderResult
 
 Binding = tuple[str, str, str, str]  # (platform, workspace, channel, thread)
 JobRowData = tuple[str, int, int, dict[str, Any], dict[str, Any]]  # (id, panel, take, spec, place)
+# Run inside the transaction that appends (given the store's connection); raising rolls it all back.
+Charge = Callable[[Any], Awaitable[None]]
 
 
 class JobRecord(Protocol):
@@ -48,7 +50,7 @@ class WorldStore(Protocol):
     # the event log
     async def records(self, world_id: str) -> list[Record]: ...
     async def append(self, world_id: str, author: str, events: list[Event], job: JobRowData | None = None,
-                     author_id: str = "", group: int | None = None) -> list[Record]: ...
+                     author_id: str = "", group: int | None = None, charge: Charge | None = None) -> list[Record]: ...
 
     # jobs and panels
     async def job(self, job_id: str) -> JobRecord | None: ...

@@ -28,7 +28,7 @@ from bot.handlers import ALL
 from bot.handlers.base import Ctx, Handler, Services, WorldSession
 from bot.limits import Limits
 from bot.outbox import Outbox, PanelRendered
-from bot.ports import JobRowData, RenderQueue, WorldStore
+from bot.ports import Charge, JobRowData, RenderQueue, WorldStore
 from engine.compose import Author, Composition, Planner, Target, compose, compose_reroll, uses_sentences
 from engine.editing import compose_edit
 from engine.errors import LimitExceeded, NotAllowed, WorldError
@@ -171,10 +171,11 @@ class WorldService:
         return await self._append(session, actor.name, actor.key(), events)
 
     async def _append(self, session: WorldSession, author: str, author_id: str, events: list[Event],
-                      job: JobRowData | None = None, group: int | None = None) -> World:
-        """Stores one command's events (and its job) in one transaction, then advances the cached world."""
+                      job: JobRowData | None = None, group: int | None = None, charge: Charge | None = None) -> World:
+        """Stores one command's events (and its job, and its quota) in one transaction, then advances the
+        cached world."""
         world_id = session.world.id
-        new = await self._store.append(world_id, author, events, job, author_id=author_id, group=group)
+        new = await self._store.append(world_id, author, events, job, author_id=author_id, group=group, charge=charge)
         session.records.extend(new)
         if any(isinstance(r.event, Undone) for r in new):
             session.world = fold(world_id, session.records)
@@ -202,9 +203,9 @@ class WorldService:
         job, panel = composition.job, composition.panel
         self._queue.check_room(job.user)  # a full queue stores nothing
         spec = {"job": job.to_json(), "record": composition.record, "anchor": composition.anchor}
-        async with self.guard.panel(ctx.actor, ctx.place):  # today's quotas, given back if storing fails
-            await self._append(ctx.session, ctx.actor.name, ctx.actor.key(), list(composition.events),
-                               job=(job.job_id, panel.index, panel.take, spec, asdict(ctx.place)))
+        await self._append(ctx.session, ctx.actor.name, ctx.actor.key(), list(composition.events),
+                           job=(job.job_id, panel.index, panel.take, spec, asdict(ctx.place)),
+                           charge=await self.guard.quota(ctx.actor, ctx.place))
         handle = self._queue.submit(job, stored=True)
         ticket = self._outbox.follow(job.job_id, job.world_id, panel.index, panel.take, handle, composition.anchor)
         status = handle.status()

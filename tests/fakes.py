@@ -131,7 +131,9 @@ class MemoryStore:
         return list(self.events.get(world_id, []))
 
     async def append(self, world_id: str, author: str, events: list[Event], job: tuple[Any, ...] | None = None,
-                     author_id: str = "", group: int | None = None) -> list[Record]:
+                     author_id: str = "", group: int | None = None, charge: Any = None) -> list[Record]:
+        if charge is not None:
+            await charge(None)
         log = self.events[world_id]
         seq = len(log)
         group = group or max([seq, *(r.group for r in log)]) + 1

@@ -268,18 +268,18 @@ async def test_server_quota_and_personal_limits(tmp_path: Path) -> None:
 async def test_a_panel_that_fails_to_store_gives_its_quota_back(tmp_path: Path) -> None:
     async with opened(tmp_path / "w.db", QuotaSettings(panels_per_day=1)) as app:
         await say(app, "/world new The Pier")
-        real = app.store.append
+        real = app.store._insert_job
 
         async def broken(*args: object, **kwargs: object) -> None:
-            if len(args) > 3 and args[3] is not None:  # the command's job: storing the panel fails
-                raise RuntimeError("disk full")
-            return await real(*args, **kwargs)  # type: ignore[arg-type]
+            raise RuntimeError("disk full")  # inside the transaction, after today's panel was counted
 
-        app.store.append = broken  # type: ignore[method-assign]
+        app.store._insert_job = broken  # type: ignore[method-assign]
         with pytest.raises(RuntimeError):
             await say(app, "/continue wave")
-        app.store.append = real  # type: ignore[method-assign]
+        app.store._insert_job = real  # type: ignore[method-assign]
+        assert "1 of 1 panels left" in (await say(app, "/quota")).text  # the rollback took the count back
         assert not (await say(app, "/continue wave")).error
+        assert "0 of 1 panels left" in (await say(app, "/quota")).text
 
 
 async def test_closing_refuses_new_commands(app: App) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import aiosqlite
+
 from bot.store.core import Store
 
 
@@ -89,31 +91,29 @@ class AdminStore:
             " FROM quota_usage WHERE platform=? AND workspace=? AND day=?", (user_id, platform, workspace, day))
         return Usage(int(rows[0]["person"]), int(rows[0]["server"]))
 
-    async def reserve(self, platform: str, workspace: str, user_id: str, day: str, person_limit: int,
-                      server_limit: int) -> str | None:
-        """Counts one panel unless a limit is reached (0 = none); returns "person" or "server" when one is."""
-        async with self._store.transaction() as db:
-            async with db.execute(
-                    "SELECT COALESCE(SUM(used), 0), COALESCE(SUM(CASE WHEN user_id=? THEN used END), 0)"
-                    " FROM quota_usage WHERE platform=? AND workspace=? AND day=?",
-                    (user_id, platform, workspace, day)) as cur:
-                row = await cur.fetchone()
-            server, person = (int(row[0]), int(row[1])) if row else (0, 0)
-            if person_limit > 0 and person >= person_limit:
-                return "person"
-            if server_limit > 0 and server >= server_limit:
-                return "server"
-            await db.execute(
-                "INSERT INTO quota_usage VALUES (?, ?, ?, ?, 1) ON CONFLICT (platform, workspace, day, user_id)"
-                " DO UPDATE SET used = used + 1", (platform, workspace, day, user_id))
-            return None
+    @staticmethod
+    async def count_panel(db: aiosqlite.Connection, platform: str, workspace: str, user_id: str, day: str,
+                          person_limit: int, server_limit: int) -> str | None:
+        """Inside the transaction that stores the panel: counts it unless a limit is reached (0 = none).
 
-    async def release(self, platform: str, workspace: str, user_id: str, day: str) -> None:
-        """Gives back a panel counted by `reserve` whose command then failed."""
-        async with self._store.transaction() as db:
-            await db.execute("UPDATE quota_usage SET used = MAX(used - 1, 0)"
-                             " WHERE platform=? AND workspace=? AND day=? AND user_id=?",
-                             (platform, workspace, day, user_id))
+        Returns "person" or "server" when one is; the caller then raises, and the rollback takes the
+        panel's events back too. Counting in the panel's own transaction means a crash can neither
+        count a panel that was not stored nor count a replayed one twice.
+        """
+        async with db.execute(
+                "SELECT COALESCE(SUM(used), 0), COALESCE(SUM(CASE WHEN user_id=? THEN used END), 0)"
+                " FROM quota_usage WHERE platform=? AND workspace=? AND day=?",
+                (user_id, platform, workspace, day)) as cur:
+            row = await cur.fetchone()
+        server, person = (int(row[0]), int(row[1])) if row else (0, 0)
+        if person_limit > 0 and person >= person_limit:
+            return "person"
+        if server_limit > 0 and server >= server_limit:
+            return "server"
+        await db.execute(
+            "INSERT INTO quota_usage VALUES (?, ?, ?, ?, 1) ON CONFLICT (platform, workspace, day, user_id)"
+            " DO UPDATE SET used = used + 1", (platform, workspace, day, user_id))
+        return None
 
     # ------------------------------------------------------------ the audit log
 

@@ -18,7 +18,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -194,10 +194,14 @@ class Store:
 
     async def append(self, world_id: str, author: str, events: list[Event],
                      job: tuple[str, int, int, dict[str, Any], dict[str, Any]] | None = None,
-                     author_id: str = "", group: int | None = None) -> list[Record]:
-        """Appends one command's events (a new group, or `group`), plus its planned job, at once."""
+                     author_id: str = "", group: int | None = None,
+                     charge: Callable[[Any], Awaitable[None]] | None = None) -> list[Record]:
+        """Appends one command's events (a new group, or `group`), plus its planned job, at once;
+        `charge` (today's quota) runs in the same transaction and may refuse it all."""
         now = time.time()
         async with self.transaction() as db:
+            if charge is not None:
+                await charge(db)
             records = await self._append(db, world_id, author, author_id, events, now, group)
             if job is not None:
                 await self._insert_job(db, world_id, author, job, now)
