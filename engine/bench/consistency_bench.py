@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.appearance import guess_pronoun, parse_description
+from engine.bench import quiet_progress_bars
 from engine.bench.consistency_sets import SetsError, SubjectSet, load_sets
 from engine.bench.embeddings import DEFAULT_CLIP, DEFAULT_DINO, Embedder, save_tiny_embedders
 from engine.events import PanelDrawn
@@ -186,21 +187,10 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     return args
 
 
-def _quiet_progress_bars() -> None:
-    """Loading bars would garble the JSON on a terminal."""
-    try:
-        import diffusers.utils.logging as dlog
-        import transformers.utils.logging as tlog
-    except ImportError:
-        return
-    dlog.disable_progress_bar()
-    tlog.disable_progress_bar()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    _quiet_progress_bars()
+    quiet_progress_bars()
     try:
         sets = load_sets(args.sets, args.limit_settings)[: args.limit_sets]
     except SetsError as exc:

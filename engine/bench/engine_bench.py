@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from engine.bench import refs_bench
+from engine.bench import quiet_progress_bars, refs_bench
 from engine.jobs import Progress, Renderer, RenderJob
 from engine.queue import Engine
 
@@ -182,7 +182,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     import logging
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    _quiet_progress_bars()
+    quiet_progress_bars()
     renderer = await asyncio.to_thread(make, args)
     bare: list[float] = []
     queue1: list[float] = []
@@ -236,17 +236,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         result["gpu"] = torch.cuda.get_device_name()
         result["max_memory_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
     return result
-
-
-def _quiet_progress_bars() -> None:
-    """Loading bars would garble the JSON on a terminal."""
-    try:
-        import diffusers.utils.logging as dlog
-        import transformers.utils.logging as tlog
-    except ImportError:
-        return
-    dlog.disable_progress_bar()
-    tlog.disable_progress_bar()
 
 
 def main(argv: list[str]) -> int:
